@@ -54,3 +54,7 @@ class UnsafePickleError(LiftError):
 
 class FileFormatError(LiftError):
     """An npz or JSON file of ours is missing arrays or has an unknown format_version."""
+
+
+class MocapDataError(LiftError):
+    """The mocap folder, its splits.json or a listed BVH file is missing or unusable."""
