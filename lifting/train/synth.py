@@ -1,0 +1,293 @@
+"""Synthetic 2D training inputs: mocap windows → random virtual cameras → MediaPipe-like 2D.
+
+:func:`make_batch` takes world windows (B, T, 21, 3) (metres, Z up) and returns model inputs
+(normalised screen 2D + confidence, VideoPose3D normalisation) and camera-frame targets.
+
+Noise model (``noise=True``), shaped like MediaPipe BlazePose's errors, all scaled to the 2D
+body size (per-frame bounding-box diagonal of the joints, px):
+
+- per-joint Gaussian jitter (``JITTER`` × body size; torso small, extremities and the joints
+  MediaPipe only infers — head top, neck, thorax, hand ends, toes — larger), temporally
+  correlated (AR(1)), with a per-window noise level (some videos are worse than others);
+- self-occluded joints (behind the body from the camera) get more jitter and lower confidence;
+- occasional outliers: bursts of a few frames where a joint jumps by 5–30 % of body size;
+- dropped joints (confidence 0) and, rarely, whole dropped frames (no detection);
+- rare left/right confusion of a limb (legs or arms swap for a few frames);
+- confidence in [0, 1] like MediaPipe visibility: ~0.9–1 for clear joints, lower for occluded
+  or noisy ones, near 0 outside the frame; exactly 0 for dropped joints.
+
+Joints with confidence 0 have normalised 2D = (0, 0) (inference should do the same with
+undetected joints). ``offsets`` (21, 3) is the hook for MediaPipe's systematic landmark
+placement (e.g. its hip landmarks sit on the body surface, not at the joint centres): metres in
+the subject's body frame (x = subject's left, y = forward, z = up), added to the joints that are
+projected (the inputs), not to the targets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import lfilter
+
+from ..camera import normalize_screen, project, sample_cameras, world_to_camera
+from ..skeleton import JOINT_INDEX, LIFT_JOINTS, NUM_JOINTS, mirror
+
+ROOT = JOINT_INDEX["pelvis"]
+
+# Jitter std per joint, as a fraction of the 2D body size.
+_JITTER_BY_NAME = {
+    "pelvis": 0.008,
+    "r_hip": 0.010,
+    "l_hip": 0.010,
+    "spine": 0.010,
+    "thorax": 0.012,
+    "neck": 0.012,
+    "head": 0.018,
+    "l_shoulder": 0.008,
+    "r_shoulder": 0.008,
+    "r_knee": 0.010,
+    "l_knee": 0.010,
+    "l_elbow": 0.012,
+    "r_elbow": 0.012,
+    "r_ankle": 0.012,
+    "l_ankle": 0.012,
+    "l_wrist": 0.015,
+    "r_wrist": 0.015,
+    "r_toe": 0.016,
+    "l_toe": 0.016,
+    "l_hand": 0.020,
+    "r_hand": 0.020,
+}
+JITTER = np.array([_JITTER_BY_NAME[n] for n in LIFT_JOINTS])
+
+# Limb groups that MediaPipe sometimes swaps between left and right.
+_SWAPS = (
+    (("l_knee", "l_ankle", "l_toe"), ("r_knee", "r_ankle", "r_toe")),
+    (("l_elbow", "l_wrist", "l_hand"), ("r_elbow", "r_wrist", "r_hand")),
+)
+SWAP_GROUPS = tuple(
+    (np.array([JOINT_INDEX[n] for n in a]), np.array([JOINT_INDEX[n] for n in b]))
+    for a, b in _SWAPS
+)
+
+
+@dataclass
+class NoiseConfig:
+    """Noise-model knobs (defaults are the training settings)."""
+
+    level_sigma: float = 0.4  # per-window log-normal spread of the jitter level
+    ar: tuple = (0.4, 0.85)  # AR(1) coefficient range (temporal correlation)
+    occluded_extra: float = 1.8  # jitter factor for self-occluded joints
+    occluded_depth: float = 0.10  # m behind the pelvis (camera depth) counted as occluded
+    outlier_p: float = 0.003  # per joint-frame chance an outlier burst starts
+    outlier_len: int = 4  # frames per burst
+    drop_p: float = 0.005  # per joint-frame chance of a dropped joint
+    drop_frame_p: float = 0.003  # per frame chance of a dropped detection (all joints)
+    swap_p: float = 0.05  # per window chance of a left/right limb confusion
+    swap_len: tuple = (3, 30)  # frames of confusion
+
+
+def body_frame(windows: np.ndarray) -> np.ndarray:
+    """Per-frame body axes (B, T, 3, 3) rows = (left, forward, up) in the world (Z up)."""
+    left = windows[..., JOINT_INDEX["l_hip"], :] - windows[..., JOINT_INDEX["r_hip"], :]
+    left = left - left[..., 2:3] * np.array([0.0, 0.0, 1.0])
+    left /= np.maximum(np.linalg.norm(left, axis=-1, keepdims=True), 1e-6)
+    up = np.broadcast_to(np.array([0.0, 0.0, 1.0]), left.shape)
+    forward = np.cross(left, up)  # right-handed: left = up × forward
+    return np.stack([left, forward, up], axis=-2)
+
+
+def apply_offsets(windows: np.ndarray, offsets: np.ndarray | None) -> np.ndarray:
+    """Joints (B,T,J,3) moved by body-frame ``offsets`` (J,3) metres (None: unchanged)."""
+    if offsets is None:
+        return windows
+    axes = body_frame(windows)  # (B,T,3,3)
+    return windows + np.einsum("jk,btkd->btjd", np.asarray(offsets, dtype=np.float64), axes)
+
+
+def project_windows(windows: np.ndarray, cams: dict, offsets=None):
+    """Camera-frame joints (B,T,J,3) of the targets and pixel 2D (B,T,J,2) of the inputs."""
+    cam = world_to_camera(windows, cams["R"], cams["t"])
+    shown = cam
+    if offsets is not None:
+        shown = world_to_camera(apply_offsets(windows, offsets), cams["R"], cams["t"])
+    return cam, project(shown, cams["focal"], cams["center"]), shown[..., 2]
+
+
+def _ar1(shape, rng, a: float) -> np.ndarray:
+    """Unit-variance AR(1) noise along axis 1 of ``shape``."""
+    burn = 24  # a**24 < 0.02: start from the stationary distribution
+    white = rng.standard_normal((shape[0], shape[1] + burn, *shape[2:]))
+    return lfilter([np.sqrt(1 - a * a)], [1.0, -a], white, axis=1)[:, burn:]
+
+
+def _bursts(mask: np.ndarray, length: int) -> np.ndarray:
+    """Extend True entries of (B,T,J) forward in time to bursts of ``length`` frames."""
+    out = mask.copy()
+    for k in range(1, length):
+        out[:, k:] |= mask[:, :-k]
+    return out
+
+
+def add_noise(px: np.ndarray, depth: np.ndarray, size: np.ndarray, rng, cfg: NoiseConfig):
+    """MediaPipe-shaped noise on pixel 2D (B,T,J,2) → (noisy px, confidence (B,T,J))."""
+    b, t, j, _ = px.shape
+    extent = px.max(axis=2) - px.min(axis=2)
+    scale = np.linalg.norm(extent, axis=-1)[..., None]  # (B,T,1) body size px
+    level = np.exp(rng.normal(0.0, cfg.level_sigma, (b, 1, 1)))
+    occluded = depth - depth[..., ROOT : ROOT + 1] > cfg.occluded_depth
+    sigma = scale * JITTER * level * np.where(occluded, cfg.occluded_extra, 1.0)
+    a = rng.uniform(*cfg.ar)
+    noise = _ar1((b, t, j, 2), rng, a) * sigma[..., None]
+    conf = 1.0 - np.abs(rng.normal(0.0, 0.03, (b, t, j))) - 0.02 * rng.random((b, 1, j))
+    conf = np.where(occluded, rng.uniform(0.35, 0.85, (b, 1, j)), conf)
+    conf -= np.clip(np.abs(noise).max(-1) / scale, 0, 0.3)  # noisier → less confident
+    # outlier bursts
+    starts = rng.random((b, t, j)) < cfg.outlier_p
+    bursts = _bursts(starts, cfg.outlier_len)
+    if bursts.any():
+        jump = rng.normal(0.0, 1.0, (b, 1, j, 2))
+        jump *= rng.uniform(0.05, 0.3, (b, 1, j, 1)) / np.linalg.norm(jump, axis=-1, keepdims=True)
+        noise += np.where(bursts[..., None], jump * scale[..., None], 0.0)
+        conf = np.where(bursts, conf * rng.uniform(0.3, 0.9, (b, t, j)), conf)
+    noisy = px + noise
+    _swap_limbs(noisy, conf, rng, cfg)
+    # out of frame: MediaPipe's visibility drops towards 0
+    w, h = size[:, 0, None, None], size[:, 1, None, None]
+    outside = (
+        (noisy[..., 0] < 0) | (noisy[..., 0] >= w) | (noisy[..., 1] < 0) | (noisy[..., 1] >= h)
+    )
+    conf = np.where(outside, rng.uniform(0.0, 0.3, (b, t, j)), conf)
+    dropped = rng.random((b, t, j)) < cfg.drop_p
+    dropped |= (rng.random((b, t, 1)) < cfg.drop_frame_p) | (depth < 0.1)
+    conf = np.where(dropped, 0.0, np.clip(conf, 0.01, 1.0))
+    return noisy, conf
+
+
+def _swap_limbs(px: np.ndarray, conf: np.ndarray, rng, cfg: NoiseConfig) -> None:
+    """In place: for a few windows swap a left/right limb group for a span of frames."""
+    b, t = px.shape[:2]
+    for i in np.flatnonzero(rng.random(b) < cfg.swap_p):
+        left, right = SWAP_GROUPS[rng.integers(len(SWAP_GROUPS))]
+        n = int(rng.integers(cfg.swap_len[0], cfg.swap_len[1] + 1))
+        s = int(rng.integers(0, max(1, t - n + 1)))
+        sl = slice(s, s + n)
+        px[i, sl, left], px[i, sl, right] = px[i, sl, right].copy(), px[i, sl, left].copy()
+        conf[i, sl, left] *= 0.8
+        conf[i, sl, right] *= 0.8
+
+
+def render_inputs(windows, cams, rng, *, noise: bool, offsets=None, noise_cfg=None) -> dict:
+    """Project world windows through given cameras (see :func:`make_batch` for the output)."""
+    cam, px, depth = project_windows(windows, cams, offsets)
+    if noise:
+        px, conf = add_noise(px, depth, cams["size"], rng, noise_cfg or NoiseConfig())
+    else:
+        conf = np.ones(px.shape[:-1])
+    xy = normalize_screen(px, cams["size"][:, 0], cams["size"][:, 1])
+    xy = np.where(conf[..., None] > 0, xy, 0.0)
+    inputs = np.concatenate([xy, conf[..., None]], axis=-1).astype(np.float32)
+    root = cam[:, :, ROOT]
+    return {
+        "inputs": inputs,
+        "target": (cam - root[:, :, None]).astype(np.float32),
+        "root": root.astype(np.float32),
+        "focal": cams["focal"].astype(np.float32),
+        "center": cams["center"].astype(np.float32),
+        "size": cams["size"].astype(np.float32),
+    }
+
+
+def make_batch(
+    clips_windows: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    noise: bool = True,
+    mirror_p: float = 0.5,
+    offsets: np.ndarray | None = None,
+    noise_cfg: NoiseConfig | None = None,
+    follow_p: float = 0.3,
+) -> dict:
+    """Synthetic 2D inputs and camera-frame targets from world windows (B, T, 21, 3).
+
+    Returns float32 arrays: ``inputs`` (B,T,21,3) normalised screen x, y + confidence;
+    ``target`` (B,T,21,3) camera frame (x right, y down, z forward) metres, root-relative
+    (pelvis = 0); ``root`` (B,T,3) camera-frame pelvis, metres; ``focal`` (B,) px;
+    ``center`` (B,2) px; ``size`` (B,2) w, h px. Each window gets its own random camera
+    (:func:`lifting.camera.sample_cameras`). With probability ``mirror_p`` a window is mirrored
+    (left/right swapped and x flipped, in inputs and targets alike).
+    """
+    windows = np.asarray(clips_windows, dtype=np.float64)
+    if windows.ndim != 4 or windows.shape[2] != NUM_JOINTS:
+        raise ValueError(f"windows must be (B, T, {NUM_JOINTS}, 3), got {windows.shape}")
+    flip = rng.random(len(windows)) < mirror_p
+    if flip.any():
+        windows = windows.copy()
+        windows[flip] = mirror(windows[flip], axis=0)
+    cams = sample_cameras(windows, rng, follow_p=follow_p)
+    return render_inputs(windows, cams, rng, noise=noise, offsets=offsets, noise_cfg=noise_cfg)
+
+
+@dataclass
+class EvalSet:
+    """Validation windows, each through its own seeded camera; lists hold (T_i, ...) arrays.
+
+    ``clean``/``noisy`` inputs (T_i,21,3), ``target`` (T_i,21,3) root-relative camera metres,
+    ``root`` (T_i,3); per window ``focal`` (N,), ``size`` (N,2), ``clip`` (N,) clip index,
+    ``start`` (N,) first frame, ``source``/``action`` (N,) str.
+    """
+
+    clean: list
+    noisy: list
+    target: list
+    root: list
+    focal: np.ndarray
+    size: np.ndarray
+    clip: np.ndarray
+    start: np.ndarray
+    source: np.ndarray
+    action: np.ndarray
+
+
+def make_eval_set(clips, *, window: int = 120, seed: int = 0, offsets=None) -> EvalSet:
+    """Cut every clip into windows of about ``window`` frames (every frame used once; a clip
+    splits into round(T / window) near-equal parts) and render each through its own camera.
+
+    Deterministic: window k of clip c uses ``default_rng([seed, c, k])`` for its camera and
+    ``default_rng([seed, c, k, 1])`` for its noise, whatever else is in ``clips``.
+    """
+    out = {k: [] for k in ("clean", "noisy", "target", "root", "focal", "size", "clip", "start")}
+    meta = {"source": [], "action": []}
+    for c, clip in enumerate(clips):
+        joints = np.asarray(clip.joints, dtype=np.float64)
+        n = max(1, round(len(joints) / window))
+        bounds = np.linspace(0, len(joints), n + 1).round().astype(int)
+        for k in range(n):
+            w = joints[None, bounds[k] : bounds[k + 1]]
+            cams = sample_cameras(w, np.random.default_rng([seed, c, k]), follow_p=0.0)
+            clean = render_inputs(w, cams, None, noise=False, offsets=offsets)
+            noise_rng = np.random.default_rng([seed, c, k, 1])
+            noisy = render_inputs(w, cams, noise_rng, noise=True, offsets=offsets)
+            out["clean"].append(clean["inputs"][0])
+            out["noisy"].append(noisy["inputs"][0])
+            out["target"].append(clean["target"][0])
+            out["root"].append(clean["root"][0])
+            out["focal"].append(clean["focal"][0])
+            out["size"].append(clean["size"][0])
+            out["clip"].append(c)
+            out["start"].append(bounds[k])
+            meta["source"].append(clip.source)
+            meta["action"].append(clip.action)
+    return EvalSet(
+        clean=out["clean"],
+        noisy=out["noisy"],
+        target=out["target"],
+        root=out["root"],
+        focal=np.array(out["focal"], np.float32),
+        size=np.array(out["size"], np.float32).reshape(-1, 2),
+        clip=np.array(out["clip"], np.int64),
+        start=np.array(out["start"], np.int64),
+        source=np.array(meta["source"]),
+        action=np.array(meta["action"]),
+    )
