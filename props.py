@@ -2,7 +2,31 @@
 """Lift's settings: one PropertyGroup on the Scene and the add-on preferences."""
 
 import bpy
-from bpy.props import BoolProperty, IntProperty, PointerProperty, StringProperty
+from bpy.props import (
+    BoolProperty,
+    EnumProperty,
+    FloatProperty,
+    IntProperty,
+    PointerProperty,
+    StringProperty,
+)
+
+_model_items_cache: list = []  # Blender needs the enum strings kept alive
+
+
+def model_items(self, context):
+    """The bundled lifters (``lifting/weights``), "Default" first."""
+    from .lifting.models import registry
+
+    items = [("default", "Default", f"The recommended model ({registry.DEFAULT})")]
+    for name in registry.available():
+        try:
+            card = registry.load_card(name)
+        except Exception:  # a broken card must not break the sidebar
+            card = {}
+        items.append((name, name, str(card.get("summary", card.get("description", name)))))
+    _model_items_cache[:] = items
+    return _model_items_cache
 
 
 class LIFT_PG_settings(bpy.types.PropertyGroup):
@@ -21,6 +45,66 @@ class LIFT_PG_settings(bpy.types.PropertyGroup):
         description="Last video frame to use (inclusive); 0 means the end of the video",
         default=0,
         min=0,
+    )
+    model: EnumProperty(name="Model", description="The 2D-to-3D lifting model", items=model_items)
+    auto_focal: BoolProperty(
+        name="Auto Focal Length",
+        description="Assume a typical phone/camera field of view (60° horizontal)",
+        default=True,
+    )
+    focal_length: FloatProperty(
+        name="Focal Length",
+        description="The footage's focal length, 35 mm full-frame equivalent",
+        default=35.0,
+        min=8.0,
+        max=300.0,
+        unit="CAMERA",
+    )
+    smoothing: EnumProperty(
+        name="Smoothing",
+        description="How joint motion is filtered over time",
+        items=(
+            ("one_euro", "One-Euro", "Adaptive: smooths slow motion, keeps fast motion crisp"),
+            ("butterworth", "Butterworth", "Zero-phase low-pass filter"),
+            ("savgol", "Savitzky-Golay", "Polynomial smoothing, keeps peaks"),
+            ("none", "None", "No smoothing"),
+        ),
+        default="one_euro",
+    )
+    strength: FloatProperty(
+        name="Strength",
+        description="How strongly to smooth (0 = light, 1 = heavy)",
+        default=0.5,
+        min=0.0,
+        max=1.0,
+        subtype="FACTOR",
+    )
+    foot_lock: EnumProperty(
+        name="Foot Lock",
+        description="Pin feet to the floor while they are planted",
+        items=(
+            ("auto", "Auto", "Lock feet where contacts are detected"),
+            ("always", "Always", "Pin a foot whenever it is at floor level, even while moving"),
+            ("never", "Never", "Do not lock feet"),
+        ),
+        default="auto",
+    )
+    root_motion: EnumProperty(
+        name="Root Motion",
+        description="Where the body travels",
+        items=(
+            ("WORLD", "World", "The body moves through the scene as in the video"),
+            ("IN_PLACE", "In Place", "The body stays over the origin (turning is kept)"),
+        ),
+        default="WORLD",
+    )
+    follow_video: BoolProperty(
+        name="Scene Follows Video",
+        description=(
+            "Set the scene's frame rate, frame range and resolution from the video, and make "
+            "the matching camera active if the scene has none"
+        ),
+        default=True,
     )
 
 

@@ -1,4 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Operators: one module per user action; thin (gather settings, start a job, apply the result)."""
 
-classes = ()
+from . import export, video
+
+classes = (*video.classes, *export.classes)

@@ -1,0 +1,223 @@
+"""The whole pipeline as three ordered stages over plain data: detect → lift → world.
+
+1. ``detect``: 2D keypoints from the video (MediaPipe BlazePose) → :class:`Track2D`.
+2. ``lift``: 2D → 3D with a bundled lifter → :class:`Pose3D` (camera frame, root-relative).
+3. ``world``: smoothing, bone lengths, trajectory, floor, foot lock → :class:`Motion` (world).
+
+The order is forced by the data: each stage needs the previous one's output. Results of the
+first two are kept in memory (keyed by the video's identity and the settings that affect
+them), so changing only world settings (smoothing, foot lock, root motion, camera) re-runs
+only the world stage. Nothing here touches Blender; ``scene/apply.py`` turns the result into
+Blender data.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import VideoNotFoundError
+from .progress import check_cancel, stage_progress
+
+# (stage, start, end): each stage's slice of the overall progress bar, by typical run time.
+STAGES: tuple[tuple[str, float, float], ...] = (
+    ("detect", 0.0, 0.85),
+    ("lift", 0.85, 0.95),
+    ("world", 0.95, 1.0),
+)
+STAGE_LABELS = {
+    "detect": "Detecting 2D keypoints",
+    "lift": "Lifting to 3D",
+    "world": "World motion",
+}
+_CACHE_SIZE = 4
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """Everything the pipeline needs; plain values only (safe to pass to a worker thread).
+
+    ``start``/``end``: video frame range (0-based, ``end`` exclusive, None = to the end);
+    ``model``: a lifter name from ``lifting.models.registry`` ("default" allowed);
+    ``smoothing`` (one_euro | butterworth | savgol | none) and ``strength`` 0..1;
+    ``foot_lock`` (auto | always | never); ``in_place``: keep the root over the origin;
+    ``focal_px``: the camera's focal length in pixels, or ``focal_35mm``: in millimetres,
+    full-frame equivalent (36 mm wide); both None = the world stage's default;
+    ``camera_height``: metres, None = estimate; ``cache_dir``: the keypoint disk cache.
+    """
+
+    video: str
+    start: int = 0
+    end: int | None = None
+    stride: int = 1
+    model: str = "default"
+    device: str | None = None
+    smoothing: str = "one_euro"
+    strength: float = 0.5
+    foot_lock: str = "auto"
+    in_place: bool = False
+    focal_px: float | None = None
+    focal_35mm: float | None = None
+    camera_height: float | None = None
+    cache_dir: str | None = None
+
+
+@dataclass
+class PipelineResult:
+    """``track`` (Track2D), ``pose`` (Pose3D), ``motion`` (Motion) and ``timings``: seconds per
+    stage (``detect``, ``lift``, ``world``; a cached stage counts its lookup time) plus
+    ``cached``: the stages whose result came from the cache."""
+
+    track: object
+    pose: object
+    motion: object
+    timings: dict[str, float] = field(default_factory=dict)
+    cached: tuple[str, ...] = ()
+
+
+class _Memo:
+    """A small thread-safe LRU of stage results."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+            return None
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+
+
+_tracks = _Memo(_CACHE_SIZE)
+_poses = _Memo(_CACHE_SIZE)
+
+
+def clear_cache() -> None:
+    """Forget every in-memory stage result."""
+    _tracks.clear()
+    _poses.clear()
+
+
+def video_identity(video: str) -> tuple:
+    """What identifies a video's content cheaply: resolved path, size and modification time."""
+    path = Path(video)
+    if not path.exists():
+        raise VideoNotFoundError(f"Video not found: {video}. Choose an existing video file.")
+    st = os.stat(path)
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+def detect(settings: PipelineSettings, progress, cancel):
+    """Stage 1: the video's 2D keypoints (Track2D)."""
+    from .keypoints import extract_keypoints
+
+    return extract_keypoints(
+        settings.video,
+        start=settings.start,
+        end=settings.end,
+        stride=settings.stride,
+        cache_dir=settings.cache_dir,
+        progress=progress,
+        cancel=cancel,
+    )
+
+
+def lift(settings: PipelineSettings, track, progress, cancel):
+    """Stage 2: 3D joints in the camera frame (Pose3D) from the track's lift-layout 2D."""
+    from .inference import lift as lift_3d
+
+    return lift_3d(
+        track.lift2d,
+        track.width,
+        track.height,
+        model=settings.model,
+        fps=track.fps,
+        device=settings.device,
+        progress=progress,
+        cancel=cancel,
+    )
+
+
+def world(settings: PipelineSettings, track, pose, progress, cancel):
+    """Stage 3: world motion (Motion), Z up, floor at Z = 0."""
+    from .motion.world import to_world
+
+    focal_px = settings.focal_px
+    if focal_px is None and settings.focal_35mm:
+        focal_px = settings.focal_35mm / 36.0 * track.width
+    return to_world(
+        pose,
+        track,
+        focal_px=focal_px,
+        camera_height=settings.camera_height,
+        in_place=settings.in_place,
+        smoothing=settings.smoothing,
+        strength=settings.strength,
+        foot_lock=settings.foot_lock,
+        progress=progress,
+        cancel=cancel,
+    )
+
+
+def run_pipeline(
+    settings: PipelineSettings,
+    report: Callable[[str, float], None] | None = None,
+    cancel=None,
+) -> PipelineResult:
+    """Run detect → lift → world; ``report(stage, overall_fraction)`` as it goes.
+
+    ``cancel`` is a ``threading.Event``-like token; when set, the running stage raises
+    :class:`~lifting.errors.Cancelled` at its next check. Raises the stages' LiftErrors.
+    """
+    report = report or (lambda stage, fraction: None)
+    slices = {name: (a, b) for name, a, b in STAGES}
+    timings: dict[str, float] = {}
+    cached: list[str] = []
+    video_key = (
+        video_identity(settings.video),
+        settings.start,
+        settings.end,
+        settings.stride,
+    )
+    pose_key = (video_key, settings.model, settings.device)
+
+    def timed(name, key, memo, fn):
+        progress = stage_progress(report, name, *slices[name])
+        progress(0.0)
+        check_cancel(cancel)
+        t0 = time.perf_counter()
+        value = memo.get(key) if memo is not None else None
+        if value is None:
+            value = fn(progress)
+            if memo is not None:
+                memo.put(key, value)
+        else:
+            cached.append(name)
+        timings[name] = time.perf_counter() - t0
+        progress(1.0)
+        return value
+
+    track = timed("detect", video_key, _tracks, lambda p: detect(settings, p, cancel))
+    pose = timed("lift", pose_key, _poses, lambda p: lift(settings, track, p, cancel))
+    motion = timed("world", None, None, lambda p: world(settings, track, pose, p, cancel))
+    check_cancel(cancel)
+    return PipelineResult(track, pose, motion, timings, tuple(cached))

@@ -1,0 +1,120 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Turn a pipeline result into Blender data: the one path shared by the button and the batch.
+
+Order: rest skeleton from the clip → armature → bone rotations (retarget maths) → one
+KeyframePlan written into a new action → scene timing → matching camera with the video behind
+it. Everything created is new (Blender gives new names on clashes); nothing existing is
+modified except the scene's frame rate, range, resolution and active camera when the scene
+follows the video.
+"""
+
+import json
+from dataclasses import dataclass
+
+import bpy
+import numpy as np
+
+from ..lifting.retarget import ROOT_BONE, lift_rest_skeleton, solve
+from .armature import build_armature, rest_matrices
+from .camera import add_background_video, build_camera
+from .keyframes import pose_plan, write_plan
+
+REPORT_PROP = "lift_report"  # custom property on the armature: the quality summary as JSON
+
+
+@dataclass(frozen=True)
+class ApplySettings:
+    """``follow_video``: set the scene's frame rate, frame range, resolution and (if it has none)
+    active camera from the video; ``first_frame``: scene frame of the clip's first frame;
+    ``name``: base name of the new objects; ``camera``: add a matching camera with the video as
+    its background."""
+
+    follow_video: bool = True
+    first_frame: int = 1
+    name: str = "Lift"
+    camera: bool = True
+
+
+def scene_fps(fps: float) -> tuple[int, float]:
+    """Blender's ``(render.fps, render.fps_base)`` for a frame rate, e.g. 29.97 → (30, 1.001)."""
+    whole = max(round(fps), 1)
+    base = whole / fps
+    return whole, (1.0 if abs(base - 1.0) < 1e-4 else base)
+
+
+def key_frames(num_frames: int, fps: float, scene, settings: ApplySettings) -> np.ndarray:
+    """Scene frames (T,) of the motion's frames: one per frame when the scene follows the video,
+    else the same times at the scene's frame rate (fractional frames)."""
+    steps = np.arange(num_frames, dtype=np.float64)
+    if not settings.follow_video:
+        steps *= (scene.render.fps / scene.render.fps_base) / fps
+    return settings.first_frame + steps
+
+
+def apply_result(context, result, settings: ApplySettings | None = None) -> dict:
+    """Create the armature, action and camera for ``result`` (a ``PipelineResult``).
+
+    Must run on Blender's main thread, in Object Mode. Returns ``{"armature", "action",
+    "camera", "clip"}`` (camera and clip may be None).
+    """
+    settings = settings or ApplySettings()
+    scene = context.scene
+    collection = context.collection or scene.collection
+    motion, track = result.motion, result.track
+    joints = np.asarray(motion.joints, dtype=np.float64)
+    rest = lift_rest_skeleton(joints)
+    armature = build_armature(collection, rest, settings.name)
+    rest.matrices = rest_matrices(armature)  # exactly what Blender stored (float32 rolls)
+    solved = solve(joints, rest)
+    frames = key_frames(len(joints), float(motion.fps), scene, settings)
+    root = rest.index(ROOT_BONE)
+    plan = pose_plan(frames, rest.names, solved.rotations, {ROOT_BONE: solved.locations[:, root]})
+    action = bpy.data.actions.new(f"{armature.name}Action")
+    write_plan(action, armature, plan)
+    armature[REPORT_PROP] = json.dumps(summary(result))
+    if settings.follow_video:
+        _follow_video(scene, motion, frames)
+    camera = clip = None
+    if settings.camera:
+        camera = build_camera(collection, motion.camera, f"{settings.name} Camera")
+        first_index = int(np.asarray(track.frame_indices)[0]) if len(track.frame_indices) else 0
+        clip = add_background_video(camera, str(track.source), settings.first_frame, first_index)
+        if settings.follow_video and scene.camera is None:
+            scene.camera = camera
+    _select_only(context, armature)
+    return {"armature": armature, "action": action, "camera": camera, "clip": clip}
+
+
+def _follow_video(scene, motion, frames) -> None:
+    scene.render.fps, scene.render.fps_base = scene_fps(float(motion.fps))
+    scene.frame_start = int(frames[0])
+    scene.frame_end = int(np.ceil(frames[-1]))
+    scene.render.resolution_x = int(motion.camera["width"])
+    scene.render.resolution_y = int(motion.camera["height"])
+    scene.render.resolution_percentage = 100
+
+
+def _select_only(context, obj) -> None:
+    for other in context.view_layer.objects:
+        other.select_set(False)
+    obj.select_set(True)
+    context.view_layer.objects.active = obj
+
+
+def summary(result) -> dict:
+    """The result's headline figures (JSON-ready): frames, fps, model, detection coverage,
+    stage seconds and the motion's quality summary."""
+    track, motion = result.track, result.motion
+    out = {
+        "frames": len(motion.joints),
+        "fps": float(motion.fps),
+        "video": str(track.source),
+        "model": str(getattr(result.pose, "model", "")),
+        "device": str(getattr(result.pose, "device", "")),
+        "detection_coverage": float(np.mean(track.detected)) if len(track.detected) else 0.0,
+        "stage_seconds": {k: round(v, 4) for k, v in result.timings.items()},
+    }
+    report = getattr(motion, "report", None)
+    if report is not None and hasattr(report, "summary"):
+        out["quality"] = report.summary()
+    return out
