@@ -56,5 +56,18 @@ class FileFormatError(LiftError):
     """An npz or JSON file of ours is missing arrays or has an unknown format_version."""
 
 
+class MotionSettingsError(LiftError):
+    """A world-motion setting (smoothing, strength, focal length, camera height, foot lock mode)
+    is out of range or unknown."""
+
+
 class MocapDataError(LiftError):
     """The mocap folder, its splits.json or a listed BVH file is missing or unusable."""
+
+
+class PoseTrackMismatchError(LiftError):
+    """The 3D pose and the 2D keypoint track passed together cover different frames."""
+
+
+class OutputExistsError(LiftError):
+    """A command's output file exists already; Lift never overwrites it silently."""

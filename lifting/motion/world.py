@@ -1,0 +1,278 @@
+"""World motion from a lifted pose and its 2D track: the ``world`` stage of the pipeline.
+
+Stages, in order (each timed in the report):
+
+1. ``smooth``: filter the root-relative camera-frame joints over time (:mod:`.filters`).
+2. ``bones``: lock bone lengths to their clip medians (:mod:`.bones`).
+3. ``trajectory``: solve each frame's root translation by perspective least squares against the
+   2D keypoints, pulled weakly towards the trajectory model's root; smooth it (:mod:`.trajectory`).
+4. ``ground``: fit the floor to still toes → world up (camera tilt, roll) and camera height, unless
+   given; a given camera height fixes the scene's scale (:mod:`.ground`); convert with
+   :func:`.frames.camera_to_blender` and the camera rotation → world, Z up, floor at Z = 0.
+5. ``contacts``: detect foot contacts and lock planted feet with 2-bone IK (:mod:`.contacts`).
+6. ``in place`` (optional): move the body over the origin every frame, keeping its turning.
+7. ``report``: the quality report (:mod:`.report`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FileFormatError, MotionSettingsError, PoseTrackMismatchError
+from ..progress import ProgressFn, check_cancel, no_progress
+from ..skeleton import LIFT_JOINTS
+from . import bones, contacts, filters, frames, ground, trajectory
+from .report import QualityReport, count_lr_swaps, joint_acceleration
+
+MOTION_FORMAT_VERSION = 1
+
+
+@dataclass
+class Motion:
+    """World motion. joints (T, J, 3) world metres, Z up, floor Z = 0; root (T, 3) the pelvis;
+    contacts (T, 2) bool (left, right foot); joint_contacts (T, 4) bool (l_ankle, l_toe,
+    r_ankle, r_toe); camera: ``focal_px, width, height, location (3,), rotation (3, 3)`` with
+    ``world = rotation @ p_cam + location`` for OpenCV camera-frame points (use
+    :func:`.frames.blender_camera_matrix` for a Blender camera object)."""
+
+    joints: np.ndarray
+    root: np.ndarray
+    contacts: np.ndarray
+    fps: float
+    camera: dict
+    report: QualityReport = field(default_factory=QualityReport)
+    joint_contacts: np.ndarray | None = None
+    joint_names: tuple[str, ...] = LIFT_JOINTS
+
+    def save(self, path: str | Path) -> None:
+        """Write an npz with named arrays, ``format_version`` and the report as JSON text."""
+        import json
+
+        cam = self.camera
+        np.savez_compressed(
+            path,
+            format_version=np.int32(MOTION_FORMAT_VERSION),
+            joints=self.joints.astype(np.float32),
+            root=self.root.astype(np.float32),
+            contacts=self.contacts.astype(bool),
+            joint_contacts=np.zeros((len(self.joints), 4), bool)
+            if self.joint_contacts is None
+            else self.joint_contacts.astype(bool),
+            fps=np.float64(self.fps),
+            joint_names=np.array(self.joint_names),
+            camera_focal_px=np.float64(cam["focal_px"]),
+            camera_size=np.array([cam["width"], cam["height"]], dtype=np.int32),
+            camera_location=np.asarray(cam["location"], dtype=np.float64),
+            camera_rotation=np.asarray(cam["rotation"], dtype=np.float64),
+            report_json=np.array(json.dumps(self.report.to_dict())),
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> Motion:
+        import json
+
+        with np.load(path, allow_pickle=False) as z:
+            if "format_version" not in z or int(z["format_version"]) != MOTION_FORMAT_VERSION:
+                raise FileFormatError(
+                    f"{path} is not a Lift motion file of format {MOTION_FORMAT_VERSION}: "
+                    "re-run the world stage to write it again."
+                )
+            w, h = (int(v) for v in z["camera_size"])
+            camera = {
+                "focal_px": float(z["camera_focal_px"]),
+                "width": w,
+                "height": h,
+                "location": z["camera_location"],
+                "rotation": z["camera_rotation"],
+            }
+            return cls(
+                joints=z["joints"],
+                root=z["root"],
+                contacts=z["contacts"],
+                fps=float(z["fps"]),
+                camera=camera,
+                report=QualityReport.from_dict(json.loads(str(z["report_json"]))),
+                joint_contacts=z["joint_contacts"],
+                joint_names=tuple(str(n) for n in z["joint_names"]),
+            )
+
+
+def _check_inputs(pose, track, *, focal_px, camera_height, tilt, strength) -> None:
+    t3, t2 = len(pose.joints3d), len(track.lift2d)
+    if t3 != t2 or len(pose.root) != t3:
+        raise PoseTrackMismatchError(
+            f"The 3D pose has {t3} frames (root {len(pose.root)}) but the 2D track {t2}: lift "
+            "the same keypoint track you pass here (re-run the lift stage)."
+        )
+    if t3 == 0:
+        raise PoseTrackMismatchError("The pose has no frames: lift a non-empty keypoint track.")
+    if focal_px is not None and not focal_px > 0:
+        raise MotionSettingsError(f"Focal length {focal_px} px must be positive (or auto).")
+    if camera_height is not None and not camera_height > 0.1:
+        raise MotionSettingsError(f"Camera height {camera_height} m must be above 0.1 m (or auto).")
+    if tilt is not None and not -89.0 < tilt < 89.0:
+        raise MotionSettingsError(f"Camera tilt {tilt}° must be between -89° and 89° (or auto).")
+    if not 0.0 <= strength <= 1.0:
+        raise MotionSettingsError(f"Smoothing strength {strength} must be between 0 and 1.")
+
+
+def to_world(
+    pose,
+    track,
+    *,
+    focal_px: float | None = None,
+    camera_height: float | None = None,
+    tilt: float | None = None,
+    in_place: bool = False,
+    smoothing: str = "one_euro",
+    strength: float = 0.5,
+    foot_lock: str = "auto",
+    progress: ProgressFn = no_progress,
+    cancel=None,
+) -> Motion:
+    """World motion from ``pose`` (Pose3D: joints3d (T, J, 3) camera-frame root-relative m,
+    root (T, 3) camera-frame m) and ``track`` (Track2D: lift2d (T, J, 3) px + confidence,
+    detected (T,), fps, width, height).
+
+    ``focal_px`` None → a 60° horizontal field of view; ``camera_height`` (m) and ``tilt``
+    (degrees, positive = looking down) None → estimated from the feet on the floor.
+    """
+    _check_inputs(
+        pose, track, focal_px=focal_px, camera_height=camera_height, tilt=tilt, strength=strength
+    )
+    if foot_lock not in contacts.FOOT_LOCK_MODES:
+        raise MotionSettingsError(
+            f"Unknown foot lock mode {foot_lock!r}: choose auto, always or never."
+        )
+    fps = float(track.fps)
+    width, height = int(track.width), int(track.height)
+    focal = float(focal_px) if focal_px is not None else trajectory.default_focal(width)
+    center = (width / 2.0, height / 2.0)
+    kp = np.asarray(track.lift2d, dtype=np.float64)
+    detected = np.asarray(track.detected, dtype=bool)
+    conf = kp[..., 2] * detected[:, None]
+    raw = np.asarray(pose.joints3d, dtype=np.float64)
+    raw_root = np.asarray(pose.root, dtype=np.float64)
+    times: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def done(stage: str, fraction: float) -> None:
+        now = time.perf_counter()
+        times[stage] = now - clock[0]
+        clock[0] = now
+        progress(fraction)
+        check_cancel(cancel)
+
+    check_cancel(cancel)
+    rel = filters.smooth(raw, fps, smoothing, strength)
+    rel = rel - rel[:, :1]
+    done("smooth", 0.2)
+    valid = detected if detected.any() else None
+    rel = bones.lock_bone_lengths(rel, bones.median_bone_lengths(rel, valid))
+    done("bones", 0.3)
+    root, _ = trajectory.solve_root(rel, kp[..., :2], conf, focal, center, prior=raw_root)
+    root = trajectory.smooth_depth(
+        root, rel, kp[..., :2], conf, focal=focal, center=center, fps=fps
+    )
+    root = filters.smooth(root, fps, smoothing, strength)
+    cam_joints = rel + root[:, None]
+    done("trajectory", 0.5)
+    rotation, location, scale, estimated = _camera_pose(cam_joints, fps, camera_height, tilt)
+    cam_joints = cam_joints * scale
+    world = frames.to_world(cam_joints, rotation, location)
+    done("ground", 0.6)
+    joint_contacts, feet = contacts.detect_contacts(world, fps, foot_lock)
+    if foot_lock != "never":
+        world = contacts.lock_feet(world, joint_contacts, fps)
+    done("contacts", 0.8)
+    camera = {
+        "focal_px": focal,
+        "width": width,
+        "height": height,
+        "location": location,
+        "rotation": rotation,
+    }
+    report = _report(
+        raw + raw_root[:, None],
+        world,
+        joint_contacts=joint_contacts,
+        feet=feet,
+        kp=kp,
+        conf=conf,
+        fps=fps,
+        camera=camera,
+    )
+    report.camera.update(estimated)
+    report.bone_length_cv_raw_pct = bones.bone_length_variation(raw, valid)
+    report.detection_coverage = float(detected.mean())
+    if in_place:
+        world = world.copy()
+        world[..., :2] -= world[:, :1, :2]
+    done("report", 1.0)
+    report.stage_seconds = dict(times)
+    return Motion(
+        joints=world.astype(np.float32),
+        root=world[:, 0].astype(np.float32),
+        contacts=feet,
+        fps=fps,
+        camera=camera,
+        report=report,
+        joint_contacts=joint_contacts,
+    )
+
+
+def _camera_pose(cam_joints, fps, camera_height, tilt):
+    """Camera-to-world rotation (3, 3), location (3,), scene scale, and what was estimated."""
+    if tilt is None:
+        prior = ground.body_up(cam_joints)
+        candidates = ground.floor_candidates(cam_joints, fps, prior)
+        up = ground.fit_floor(candidates, prior)
+    else:
+        up = frames.blender_to_camera(frames.up_from_tilt(tilt))
+        candidates = ground.floor_candidates(cam_joints, fps, up)
+    estimated_height = ground.camera_height(candidates, up)
+    scale = 1.0
+    if camera_height is not None:
+        # Perspective cannot tell a small near person from a big far one: a known camera
+        # height fixes the whole scene's scale (the reprojection does not change).
+        scale = (camera_height - ground.TOE_CLEARANCE) / max(
+            estimated_height - ground.TOE_CLEARANCE, 1e-3
+        )
+    h = camera_height if camera_height is not None else estimated_height
+    tilt_deg, roll_deg = frames.tilt_roll_from_up(frames.camera_to_blender(up))
+    info = {
+        "height_m": float(h),
+        "tilt_deg": tilt_deg,
+        "roll_deg": roll_deg,
+        "scale": float(scale),
+        "estimated": [k for k, v in (("height", camera_height), ("tilt", tilt)) if v is None],
+    }
+    return frames.camera_rotation(up), np.array([0.0, 0.0, h]), scale, info
+
+
+def _report(raw_cam, world, *, joint_contacts, feet, kp, conf, fps, camera) -> QualityReport:
+    """Quality figures of the final world joints against the raw camera-frame lifter output."""
+    acc = joint_acceleration(world, fps)
+    inner = slice(1, -1) if len(world) > 2 else slice(None)
+    back = frames.to_camera(world, camera["rotation"], camera["location"])
+    center = (camera["width"] / 2.0, camera["height"] / 2.0)
+    return QualityReport(
+        frames=len(world),
+        fps=fps,
+        jitter_raw=float(joint_acceleration(raw_cam, fps)[inner].mean()),
+        jitter=float(acc[inner].mean()),
+        foot_slide_cm_per_frame=contacts.foot_slide(world, joint_contacts),
+        contact_fraction=float(feet.any(axis=1).mean()),
+        bone_length_cv_pct=bones.bone_length_variation(world),
+        lr_swaps=count_lr_swaps(kp[..., :2], conf),
+        reprojection_px=trajectory.reprojection_error(
+            back, kp[..., :2], conf, camera["focal_px"], center
+        ),
+        camera={"focal_px": camera["focal_px"]},
+        jitter_per_frame=acc.round(4).tolist(),
+        contacts=feet.astype(int).tolist(),
+    )
