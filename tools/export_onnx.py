@@ -103,10 +103,9 @@ def export_checked(model, path: Path, *, name: str, source_sha256: str = "") -> 
 
 
 def bundled_models(weights_dir: Path = WEIGHTS_DIR) -> list[str]:
-    """Names of bundled models: every ``<name>.pt`` beside a ``<name>.json`` model card."""
-    from lifting.models import registry
-
-    return registry.available(weights_dir)
+    """Names of bundled models: every ``<name>.pt`` beside a ``<name>.json`` model card
+    (the registry's rule, without importing it: listing must work before any model exists)."""
+    return sorted(p.stem for p in weights_dir.glob("*.json") if p.with_suffix(".pt").is_file())
 
 
 def load_bundled(name: str):

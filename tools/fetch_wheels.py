@@ -102,7 +102,7 @@ def _excluded(rel: str, patterns: list[str]) -> bool:
     parts = rel.split("/")
     for pat in patterns:
         if pat.startswith("/"):
-            if rel.startswith(pat[1:]) or fnmatch.fnmatch(rel, pat[1:]):
+            if rel.startswith(pat[1:]) or fnmatch.fnmatch(rel.rstrip("/"), pat[1:]):
                 return True
         elif pat.endswith("/"):
             if pat[:-1] in parts[:-1]:
@@ -112,14 +112,31 @@ def _excluded(rel: str, patterns: list[str]) -> bool:
     return False
 
 
+def iter_shipped(root: Path, patterns: list[str]):
+    """Yield ``(path, rel)`` of every file under ``root`` not matched by ``patterns``
+    (excluded folders are not descended into)."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        base = Path(dirpath)
+        rel_dir = base.relative_to(root).as_posix()
+        prefix = "" if rel_dir == "." else rel_dir + "/"
+        dirnames[:] = sorted(d for d in dirnames if not _excluded(f"{prefix}{d}/", patterns))
+        for name in sorted(filenames):
+            if not _excluded(prefix + name, patterns):
+                yield base / name, prefix + name
+
+
+def exclude_patterns(root: Path = ROOT) -> list[str]:
+    """The manifest's build exclusions plus local state that never ships."""
+    manifest = tomllib.loads((root / "blender_manifest.toml").read_text())
+    never = ["/.git/", "/.venv/", "/build/", "/dist/", "/out/", "/runs/", "/wheels/", "/.cache/"]
+    return [*manifest.get("build", {}).get("paths_exclude_pattern", []), *never]
+
+
 def shipped_imports(root: Path = ROOT) -> set[str]:
     """Top-level module names imported anywhere in the Python files the zip ships."""
-    manifest = tomllib.loads((root / "blender_manifest.toml").read_text())
-    patterns = [*manifest.get("build", {}).get("paths_exclude_pattern", []), "/.venv/", "/wheels/"]
     names: set[str] = set()
-    for path in root.rglob("*.py"):
-        rel = path.relative_to(root).as_posix()
-        if _excluded(rel, patterns):
+    for path, rel in iter_shipped(root, exclude_patterns(root)):
+        if not rel.endswith(".py"):
             continue
         for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
             if isinstance(node, ast.Import):

@@ -1,0 +1,131 @@
+"""The extension as a user gets it: build the linux zip with Blender's builder, install it into
+the ``bpy`` module, enable it, run ``lift.video`` on the sample clip from the installed package,
+disable and uninstall.
+
+The session runs in a fresh interpreter (``python -S``) that sees only ``bpy`` and the packages
+Blender itself bundles (numpy, requests, ...), so mediapipe, OpenCV, onnxruntime and scipy can
+only come from the wheels inside the zip, and the package imports as
+``bl_ext.user_default.lift_mocap`` (relative imports exercised). Blender's user folders point
+at a temporary directory (``BLENDER_USER_RESOURCES``). Wheels are cached in
+``~/.cache/lift/wheels``; if they cannot be fetched the test fails.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tools import build_extension
+
+pytestmark = pytest.mark.slow
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+SAMPLE = ROOT / "tests" / "data" / "sample"
+# What Blender's own Python bundles (beside bpy); everything else must come from the zip.
+BLENDER_BUNDLES = (
+    "bpy",
+    "numpy",
+    "numpy.libs",
+    "requests",
+    "certifi",
+    "charset_normalizer",
+    "idna",
+    "urllib3",
+    "zstandard",
+)
+PACKAGE = "bl_ext.user_default.lift_mocap"
+
+
+def sample_video() -> Path | None:
+    """The project-made sample clip (tests/data/sample/*.mp4), if rendered yet."""
+    hits = sorted(SAMPLE.glob("*.mp4")) if SAMPLE.is_dir() else []
+    return hits[0] if hits else None
+
+
+def blender_like_path(tmp: Path) -> Path:
+    """A folder of links to bpy and Blender's bundled packages only."""
+    spec = importlib.util.find_spec("bpy")
+    site = Path(next(iter(spec.submodule_search_locations))).parent
+    folder = tmp / "blender-python"
+    folder.mkdir()
+    for name in BLENDER_BUNDLES:
+        if (site / name).exists():
+            (folder / name).symlink_to(site / name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def linux_zip(tmp_path_factory) -> Path:
+    if sys.platform != "linux" or platform.machine() not in ("x86_64", "AMD64"):
+        pytest.skip("the linux-x64 zip installs only on Linux x86_64")
+    out = tmp_path_factory.mktemp("dist")
+    zips = build_extension.build(["linux-x64"], out, stage=out / "stage")
+    return zips["linux-x64"]
+
+
+def run_session(zip_path: Path, tmp: Path, video: Path | None) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "BLENDER_"))}
+    env.update(
+        PYTHONPATH=str(blender_like_path(tmp)),
+        PYTHONDONTWRITEBYTECODE="1",
+        BLENDER_USER_RESOURCES=str(tmp / "user"),
+        MPLCONFIGDIR=str(tmp / "matplotlib"),
+    )
+    args = [sys.executable, "-S", str(HERE / "installed_session.py"), str(zip_path)]
+    if video is not None:
+        args.append(str(video))
+    out = subprocess.run(
+        args, env=env, cwd=tmp, capture_output=True, text=True, timeout=900, check=False
+    )
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert out.returncode == 0 and lines, out.stdout[-3000:] + out.stderr[-3000:]
+    return json.loads(lines[-1][len("RESULT ") :])
+
+
+def test_zip_contents(linux_zip):
+    """Wheels, ONNX weights and the manifest are in; development files and torch are out."""
+    import zipfile
+
+    names = zipfile.ZipFile(linux_zip).namelist()
+    wheels = [n for n in names if n.startswith("wheels/")]
+    assert any(n.startswith("wheels/mediapipe-0.10.21-") for n in wheels)
+    assert any(n.startswith("wheels/onnxruntime-") for n in wheels)
+    assert all("manylinux" in n or "-none-any" in n for n in wheels), wheels
+    assert not any(n.startswith("wheels/torch-") for n in wheels)
+    assert "blender_manifest.toml" in names and "__init__.py" in names
+    for dev in ("tests/", "tools/", "bench/", "lifting/train/", "docs/"):
+        assert not any(n.startswith(dev) for n in names), dev
+    assert not any(n.endswith(".pt") for n in names)
+
+
+def test_install_enable_run_uninstall(linux_zip, tmp_path):
+    video = sample_video()
+    res = run_session(linux_zip, tmp_path, video)
+    assert res["install"] == ["FINISHED"]
+    assert res["enabled"] and res["operator_registered"]
+    local = res["site_packages"]
+    assert local and all(str(tmp_path) in p for p in local)
+    for name, path in res["modules"].items():  # the bundled wheels, not the dev environment
+        assert path.startswith(local[0]), (name, path)
+    assert set(res["modules"]) >= {"mediapipe", "cv2", "onnxruntime", "matplotlib"}
+    assert not res["torch_importable"]
+    if video is not None:
+        assert res["lift"] == ["FINISHED"], res.get("lift_error")
+        assert res["lift_state"] == "FINISHED"
+        assert res["lift_package"].startswith(PACKAGE)
+        assert res["device"] == "onnxruntime:cpu"
+        assert res["frames"] > 0 and res["detected"] > 0
+        assert res["armatures"] and res["keyframed_frames"]
+        assert not res["torch_loaded"], "the shipped path must not need torch"
+    assert res["disabled"] and not res["operator_after_disable"]
+    assert res["uninstall"] == ["FINISHED"]
+    assert not res["extension_dir_after"]
+    assert "mediapipe" not in res["site_packages_after"]
