@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import VideoNotFoundError
+from .errors import EmptyVideoError, VideoNotFoundError
 from .progress import check_cancel, stage_progress
 
 # (stage, start, end): each stage's slice of the overall progress bar, by typical run time.
@@ -189,6 +189,11 @@ def run_pipeline(
     :class:`~lifting.errors.Cancelled` at its next check. Raises the stages' LiftErrors.
     """
     report = report or (lambda stage, fraction: None)
+    if settings.end is not None and settings.end <= settings.start:
+        raise EmptyVideoError(
+            f"The frame range {settings.start}-{settings.end} is empty: choose an end frame "
+            "after the start frame."
+        )
     slices = {name: (a, b) for name, a, b in STAGES}
     timings: dict[str, float] = {}
     cached: list[str] = []
