@@ -142,7 +142,7 @@ METARIG = [
 ]
 
 # An odd custom rig: mixed conventions, a control bone on top, a single spine bone, no
-# clavicles, no toes, unusual rolls and an extra bone between the hips and the legs.
+# toes, unusual rolls and an extra bone between the hips and the legs.
 CUSTOM = [
     ("MASTER_ctrl", None, "origin", "origin_up", 0.4),
     ("Hip", "MASTER_ctrl", "pelvis", "spine", 2.0),
@@ -150,10 +150,12 @@ CUSTOM = [
     ("NeckBone", "Torso_Upper", "thorax", "neck", 1.0),
     ("HEAD", "NeckBone", "neck", "head", 0.7),
     ("legs_socket", "Hip", "pelvis", "lower_mid", 0.0),
-    ("UpperArm_Left", "Torso_Upper", "l_shoulder", "l_elbow", 2.5),
+    ("Collar_Left", "Torso_Upper", "l_clav", "l_shoulder", 1.0),
+    ("UpperArm_Left", "Collar_Left", "l_shoulder", "l_elbow", 2.5),
     ("Forearm_Left", "UpperArm_Left", "l_elbow", "l_wrist", -2.5),
     ("Wrist-L", "Forearm_Left", "l_wrist", "l_hand", 0.1),
-    ("UpperArm_Right", "Torso_Upper", "r_shoulder", "r_elbow", 0.5),
+    ("Collar_Right", "Torso_Upper", "r_clav", "r_shoulder", -1.0),
+    ("UpperArm_Right", "Collar_Right", "r_shoulder", "r_elbow", 0.5),
     ("Forearm_Right", "UpperArm_Right", "r_elbow", "r_wrist", 1.5),
     ("Wrist-R", "Forearm_Right", "r_wrist", "r_hand", 0.1),
     ("L_Thigh", "legs_socket", "l_hip", "l_knee", -0.3),
@@ -226,6 +228,8 @@ EXPECTED = {
         "chest": "Torso_Upper",
         "neck": "NeckBone",
         "head": "HEAD",
+        "shoulder.L": "Collar_Left",
+        "shoulder.R": "Collar_Right",
         "upper_arm.L": "UpperArm_Left",
         "forearm.L": "Forearm_Left",
         "hand.L": "Wrist-L",
