@@ -71,3 +71,11 @@ class PoseTrackMismatchError(LiftError):
 
 class OutputExistsError(LiftError):
     """A command's output file exists already; Lift never overwrites it silently."""
+
+
+class LinkedRigError(LiftError):
+    """The target armature is linked from a library and no library override could be made."""
+
+
+class NotALiftArmatureError(LiftError):
+    """The retarget source is not an armature made by Lift (or has no animation)."""

@@ -21,6 +21,9 @@ class RigDescription:
       y from head to tail; the roll turns x and z about y).
     - ``object_matrix (4, 4)``: the armature object's world matrix.
     - ``name``: the armature's name (for messages).
+    - ``drivers``: bone name → the bone whose rotation really moves it when constraints, not
+      the hierarchy, say so (Rigify's FK controls follow ``hips`` through mechanism bones);
+      ``None`` for nothing. Probed in Blender by ``scene/rig_read``; empty means "hierarchy".
     """
 
     names: tuple[str, ...]
@@ -30,6 +33,7 @@ class RigDescription:
     matrices: np.ndarray
     object_matrix: np.ndarray = field(default_factory=lambda: np.eye(4))
     name: str = "Armature"
+    drivers: dict = field(default_factory=dict)
 
     def __post_init__(self):
         b = len(self.names)

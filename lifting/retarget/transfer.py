@@ -74,7 +74,7 @@ def effective_parents(rig: RigDescription, mapped: list[int]) -> dict[int, int]:
     ``rig.drivers`` (bone name → driving bone name, e.g. probed in Blender) wins; otherwise
     the nearest mapped ancestor in the hierarchy.
     """
-    drivers = getattr(rig, "drivers", None) or {}
+    drivers = rig.drivers or {}
     out = {}
     for i in mapped:
         name = rig.names[i]
