@@ -1,0 +1,293 @@
+"""Keypoint extraction split over worker processes, merged without seams.
+
+MediaPipe's tracker runs on one core (~0.7 of a core measured), so a long video is split into
+consecutive frame ranges, one per process. The calling process is worker 0: it starts on the
+first frame at once while the other workers (``spawn`` start method: safe with threads and
+inside Blender) import MediaPipe and build their tracker, which takes about a second. Once they
+are all ready, the frames that remain are divided so that every party finishes at about the
+same time, and each worker k gets ``[a_k, b_k)``. It decodes up to ``a_k`` without running the
+model (exact indices and timestamps for any file), runs the tracker on ``WARMUP_FRAMES``
+frames before ``a_k`` to lock on, and keeps rows from ``a_k`` on. Rows of the warm-up frames
+come from the previous party, which tracked through them continuously: every frame has exactly
+one source and the tracker state at ``a_k`` is the one a single process would have had, up to
+MediaPipe's landmark smoothing, whose memory fades within the warm-up.
+
+Cancellation: the user's token is checked before every frame; workers watch a
+``multiprocessing`` Event set from it. Workers still running ``CANCEL_GRACE_S`` after it are
+terminated (then killed), so every process is gone within a second.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import queue
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import errors
+from ..progress import CancelToken, ProgressFn, check_cancel, no_progress
+from ..video import open_video
+from .extract import (
+    DetectorSettings,
+    FrameRows,
+    concat_rows,
+    detect_frames,
+    make_pose,
+    track_frame,
+)
+
+WARMUP_FRAMES = 30  # tracker frames each worker runs before its range (1 s at 30 fps)
+MIN_FRAMES_PER_WORKER = 2 * WARMUP_FRAMES  # below this a worker costs more than it saves
+CANCEL_GRACE_S = 0.5
+PROGRESS_EVERY = 5  # worker frames per progress message
+_POLL_S = 0.05
+
+
+def default_workers() -> int:
+    """The number of CPU cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class Plan:
+    """The frames to process: ``start, start + stride, ...`` below ``stop`` (None: unknown)."""
+
+    video: str
+    start: int
+    stop: int | None
+    stride: int
+    image_fps: float
+    settings: DetectorSettings
+
+    def count(self, first: int) -> int | None:
+        """Frames of the plan from frame index ``first`` on (None if the end is unknown)."""
+        return None if self.stop is None else len(range(first, self.stop, self.stride))
+
+
+@dataclass
+class _Pool:
+    """Worker processes and their queues (party 0, this process, is not in here)."""
+
+    procs: list = field(default_factory=list)
+    orders: list = field(default_factory=list)
+    messages: object = None
+    stop: object = None
+    ready: set = field(default_factory=set)
+    done: dict = field(default_factory=dict)  # wid -> (arrays, failed)
+    counts: dict = field(default_factory=dict)  # wid -> rows so far
+    ranges: dict = field(default_factory=dict)  # wid -> (warm, a, b)
+
+
+def run(
+    plan: Plan,
+    workers: int = 1,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+) -> tuple[dict[str, np.ndarray], list[int]]:
+    """Process ``plan`` with ``workers`` processes (this one included).
+
+    Returns (rows as :meth:`FrameRows.arrays`, sorted failed frame indices).
+    """
+    total = plan.count(plan.start)
+    if workers <= 1 or total is None or total < 2 * MIN_FRAMES_PER_WORKER:
+        return _run_alone(plan, progress, cancel)
+    pool = _start_pool(plan, workers - 1)
+    try:
+        return _run_parallel(plan, pool, total, progress, cancel)
+    finally:
+        _shutdown(pool)
+
+
+def _run_alone(plan: Plan, progress: ProgressFn, cancel) -> tuple[dict, list[int]]:
+    total = plan.count(plan.start)
+    report = (lambda n: progress(n / total)) if total else None
+    return run_range(plan, plan.start, plan.start, plan.stop, on_frame=report, cancel=cancel)
+
+
+def run_range(
+    plan: Plan, warm: int, keep_from: int, end: int | None, *, on_frame=None, cancel=None, pose=None
+) -> tuple[dict, list[int]]:
+    """Track frames ``warm..end`` of ``plan``'s grid; keep rows and failures from ``keep_from``.
+
+    Uses ``pose`` (a fresh tracker) if given, else makes one.
+    """
+    with contextlib.ExitStack() as stack:
+        source = stack.enter_context(open_video(plan.video, image_fps=plan.image_fps))
+        pose = stack.enter_context(pose or make_pose(plan.settings))
+        frames = source.frames(warm, end, plan.stride)
+        rows = detect_frames(frames, pose, keep_from=keep_from, on_frame=on_frame, cancel=cancel)
+        return rows.arrays(), sorted(i for i in source.failed if i >= keep_from)
+
+
+def _worker_main(wid, plan, orders, messages, stop) -> None:
+    """Body of worker process ``wid``: get ready, wait for a range, track it, send rows."""
+    try:
+        pose = make_pose(plan.settings)  # imports MediaPipe and loads the graph: ~1 s
+        messages.put(("ready", wid))
+        order = None
+        while order is None and not stop.is_set():
+            with contextlib.suppress(queue.Empty):
+                order = orders.get(timeout=_POLL_S)
+        if order is None or order == "quit":
+            pose.close()
+            return
+
+        def report(n: int) -> None:
+            if n % PROGRESS_EVERY == 0:
+                messages.put(("progress", wid, n))
+
+        arrays, failed = run_range(plan, *order, on_frame=report, cancel=stop, pose=pose)
+        messages.put(("result", wid, arrays, failed))
+    except errors.Cancelled:
+        messages.put(("cancelled", wid))
+    except BaseException as err:  # report everything: the parent raises it
+        messages.put(("error", wid, type(err).__name__, str(err)))
+
+
+def _start_pool(plan: Plan, n: int) -> _Pool:
+    ctx = multiprocessing.get_context("spawn")
+    pool = _Pool(messages=ctx.Queue(), stop=ctx.Event())
+    for wid in range(1, n + 1):
+        orders = ctx.Queue()
+        proc = ctx.Process(
+            target=_worker_main,
+            args=(wid, plan, orders, pool.messages, pool.stop),
+            name=f"lift-keypoints-{wid}",
+            daemon=True,
+        )
+        proc.start()
+        pool.procs.append(proc)
+        pool.orders.append(orders)
+    return pool
+
+
+def _run_parallel(plan, pool: _Pool, total, progress, cancel) -> tuple[dict, list[int]]:
+    own_end, assigned = plan.stop, False
+    rows = FrameRows()
+    with (
+        open_video(plan.video, image_fps=plan.image_fps) as source,
+        make_pose(plan.settings) as pose,
+    ):
+        for frame in source.frames(plan.start, plan.stop, plan.stride):
+            _drain(pool, block=False)
+            if not assigned and _all_ready(pool):
+                own_end, assigned = _assign(plan, pool, frame.index), True
+            if own_end is not None and frame.index >= own_end:
+                break
+            check_cancel(cancel)
+            result = track_frame(pose, frame)
+            rows.add(frame, result, frame.image.shape[1], frame.image.shape[0])
+            progress(min((len(rows) + sum(pool.counts.values())) / total, 1.0))
+        failed = [i for i in source.failed if own_end is None or i < own_end]
+    if not assigned:
+        _send_quit(pool)
+    parts = [rows.arrays()]
+    for wid in sorted(pool.ranges):
+        arrays, worker_failed = _wait_result(
+            plan, pool, wid, total=total, kept=len(rows), progress=progress, cancel=cancel
+        )
+        parts.append(arrays)
+        failed += worker_failed
+    return concat_rows(parts), sorted(failed)
+
+
+def _all_ready(pool: _Pool) -> bool:
+    alive = {wid for wid, p in enumerate(pool.procs, 1) if p.is_alive()}
+    return bool(pool.ready) and alive <= pool.ready
+
+
+def _assign(plan: Plan, pool: _Pool, here: int) -> int | None:
+    """Split the plan's frames from ``here`` on among this process and the ready workers.
+
+    Returns this process's end frame (None if it keeps everything).
+    """
+    remaining = plan.count(here)
+    wids = sorted(pool.ready)
+    parties = len(wids) + 1
+    if remaining < parties * MIN_FRAMES_PER_WORKER:
+        _send_quit(pool)
+        return None
+    own = -(-(remaining + len(wids) * WARMUP_FRAMES) // parties)  # workers also warm up
+    share = -(-(remaining - own) // len(wids))
+    bound = here + own * plan.stride
+    for k, wid in enumerate(wids):
+        end = plan.stop if k == len(wids) - 1 else bound + share * plan.stride
+        warm = max(plan.start, bound - WARMUP_FRAMES * plan.stride)
+        pool.ranges[wid] = (warm, bound, end)
+        pool.orders[wid - 1].put((warm, bound, end))
+        bound = end
+    _send_quit(pool)  # workers that were not ready get nothing
+    return here + own * plan.stride
+
+
+def _send_quit(pool: _Pool) -> None:
+    for wid, orders in enumerate(pool.orders, 1):
+        if wid not in pool.ranges:
+            orders.put("quit")
+
+
+def _drain(pool: _Pool, block: bool) -> None:
+    """Handle every queued worker message (waiting up to _POLL_S for one if ``block``)."""
+    while True:
+        try:
+            message = pool.messages.get(timeout=_POLL_S) if block else pool.messages.get_nowait()
+        except queue.Empty:
+            return
+        block = False
+        kind, wid = message[0], message[1]
+        if kind == "ready":
+            pool.ready.add(wid)
+        elif kind == "progress":
+            pool.counts[wid] = message[2]
+        elif kind == "result":
+            pool.done[wid] = (message[2], message[3])
+            pool.counts[wid] = len(message[2]["frame_indices"])
+        elif kind == "error":
+            raise _rebuild_error(message[2], message[3])
+
+
+def _rebuild_error(name: str, text: str) -> Exception:
+    cls = getattr(errors, name, None)
+    if isinstance(cls, type) and issubclass(cls, errors.LiftError):
+        return cls(text)
+    return RuntimeError(f"a keypoint worker failed: {name}: {text}")
+
+
+def _wait_result(plan, pool: _Pool, wid, *, total, kept, progress, cancel) -> tuple[dict, list]:
+    """Rows of worker ``wid``; redone here if the worker died without sending them."""
+    proc = pool.procs[wid - 1]
+    while wid not in pool.done:
+        check_cancel(cancel)
+        _drain(pool, block=True)
+        progress(min((kept + sum(pool.counts.values())) / total, 1.0))
+        if wid not in pool.done and not proc.is_alive():
+            _drain(pool, block=True)  # a result may still be in the pipe
+            if wid not in pool.done:
+                pool.done[wid] = run_range(plan, *pool.ranges[wid], cancel=cancel)
+    return pool.done[wid]
+
+
+def _shutdown(pool: _Pool) -> None:
+    """Stop every worker: ask, wait CANCEL_GRACE_S, terminate, kill. Leaves no process."""
+    pool.stop.set()
+    deadline = time.monotonic() + CANCEL_GRACE_S
+    for proc in pool.procs:
+        proc.join(max(0.0, deadline - time.monotonic()))
+    for proc in pool.procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in pool.procs:
+        proc.join(0.2)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+    for q in [*pool.orders, pool.messages]:
+        q.cancel_join_thread()
+        q.close()

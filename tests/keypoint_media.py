@@ -1,0 +1,84 @@
+"""Small videos made on the fly for the video and keypoint tests (OpenCV writers, real frames).
+
+The person is Grace Hopper's portrait shipped with matplotlib (a real photograph, upper body),
+pasted onto a grey canvas and moved a little from frame to frame.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import cv2
+import matplotlib
+import numpy as np
+
+PORTRAIT = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
+SIZE = (640, 480)  # width, height
+
+
+def numbered_frame(i: int, size=(160, 120)) -> np.ndarray:
+    """A BGR frame showing ``i`` < 64 as six black/white blocks, with a green top-left mark."""
+    w, h = size
+    img = np.full((h, w, 3), 128, np.uint8)
+    img[0:10, 0:20] = (0, 255, 0)
+    for bit in range(6):
+        img[h - 30 : h - 10, 10 + 24 * bit : 26 + 24 * bit] = 255 if i >> bit & 1 else 0
+    return img
+
+
+def frame_number(img: np.ndarray) -> int:
+    """Inverse of :func:`numbered_frame` (robust to compression noise)."""
+    h = img.shape[0]
+    blocks = [img[h - 25 : h - 15, 14 + 24 * bit : 22 + 24 * bit].mean() for bit in range(6)]
+    return sum(1 << bit for bit, level in enumerate(blocks) if level > 128)
+
+
+def person_frames(n: int, size=SIZE) -> list[np.ndarray]:
+    """n BGR frames of the portrait drifting on a grey canvas."""
+    portrait = cv2.imread(str(PORTRAIT))
+    w, h = size
+    scale = 0.65 * h / portrait.shape[0]
+    small = cv2.resize(portrait, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    canvas = np.full((h, w, 3), 90, np.uint8)
+    y0, x0 = h // 20, (w - small.shape[1]) // 2
+    canvas[y0 : y0 + small.shape[0], x0 : x0 + small.shape[1]] = small
+    frames = []
+    for i in range(n):
+        shift = np.float32([[1, 0, 30 * np.sin(i / 20)], [0, 1, 8 * np.cos(i / 15)]])
+        frames.append(cv2.warpAffine(canvas, shift, (w, h), borderValue=(90, 90, 90)))
+    return frames
+
+
+def noise_frames(n: int, size=SIZE, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    w, h = size
+    return [rng.integers(0, 256, (h, w, 3), np.uint8) for _ in range(n)]
+
+
+def write_video(path: Path, frames, fps: float = 30.0, fourcc: str = "mp4v") -> Path:
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (w, h))
+    assert writer.isOpened(), f"cannot write {path}"
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def set_mp4_rotation(src: Path, dst: Path, degrees: int) -> Path:
+    """Copy an MP4 with its track's display matrix set to rotate by ``degrees`` clockwise.
+
+    That is how phones store orientation: the pixels stay landscape, the matrix (in the
+    ``tkhd`` box, version 0) says how to show them.
+    """
+    data = bytearray(src.read_bytes())
+    at = data.find(b"tkhd")
+    assert at > 0 and data[at + 4] == 0, "expected a version-0 tkhd box"
+    matrix = at + 4 + 40  # after version/flags, times, track id, duration, layer, volume
+    values = list(struct.unpack(">9i", data[matrix : matrix + 36]))
+    cos, sin = {0: (1, 0), 90: (0, 1), 180: (-1, 0), 270: (0, -1)}[degrees]
+    values[0], values[1], values[3], values[4] = cos << 16, sin << 16, -sin << 16, cos << 16
+    data[matrix : matrix + 36] = struct.pack(">9i", *values)
+    dst.write_bytes(bytes(data))
+    return dst

@@ -1,0 +1,110 @@
+"""Parallel extraction: seamless merge, progress, cancellation without stray processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+from keypoint_media import person_frames, write_video
+
+from lifting.errors import Cancelled
+from lifting.keypoints import extract_keypoints, parallel
+
+
+@pytest.fixture(scope="module")
+def long_video(tmp_path_factory):
+    """12 s of the drifting portrait at 30 fps, small frames (MediaPipe resizes anyway)."""
+    path = tmp_path_factory.mktemp("long") / "long.mp4"
+    return write_video(path, person_frames(360, size=(320, 240)))
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.slow
+def test_two_workers_merge_into_one_seamless_track(long_video):
+    one = extract_keypoints(long_video, workers=1)
+    seen = []
+    two = extract_keypoints(long_video, workers=2, progress=seen.append)
+    assert multiprocessing.active_children() == []
+    np.testing.assert_array_equal(two.frame_indices, one.frame_indices)
+    np.testing.assert_allclose(two.timestamps, one.timestamps)
+    assert two.detected.all() and len(two) == 360
+    assert seen == sorted(seen) and seen[-1] == 1.0
+    differs = np.nonzero((two.keypoints != one.keypoints).any(axis=(1, 2)))[0]
+    assert len(differs), "the second worker's rows should come from another tracker"
+    handoff = differs[0]
+    assert 60 < handoff < 300  # a real split, with this process's share first
+    # rows before the handoff are this process's own, identical to a single process
+    np.testing.assert_array_equal(two.keypoints[:handoff], one.keypoints[:handoff])
+    # after it, the worker tracks the same person: the face agrees to a few pixels
+    face = [0, 2, 5, 7, 8]
+    error = np.linalg.norm(
+        two.keypoints[handoff:, face, :2] - one.keypoints[handoff:, face, :2], axis=-1
+    )
+    assert np.median(error) < 8
+
+
+def run_and_cancel(video, cancel_when) -> tuple[float, list[int], BaseException | None]:
+    """Start a 2-worker extraction in a thread, cancel once ``cancel_when(progress)``.
+
+    Returns (seconds from cancel to the call returning, pids of its workers, its exception).
+    """
+    cancel = threading.Event()
+    outcome: dict = {}
+    pids: set[int] = set()
+
+    def progress(fraction: float) -> None:
+        pids.update(p.pid for p in multiprocessing.active_children())
+        if cancel_when(fraction, pids):
+            outcome.setdefault("cancelled_at", time.monotonic())
+            cancel.set()
+
+    def work() -> None:
+        try:
+            extract_keypoints(video, workers=2, progress=progress, cancel=cancel)
+        except BaseException as err:
+            outcome["error"] = err
+        outcome["returned_at"] = time.monotonic()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive()
+    return outcome["returned_at"] - outcome["cancelled_at"], sorted(pids), outcome.get("error")
+
+
+@pytest.mark.parametrize("phase", ["while workers start", "while workers track"])
+def test_cancel_stops_every_worker_within_a_second(long_video, phase):
+    if phase == "while workers start":
+        when = lambda fraction, pids: bool(pids)  # noqa: E731 - workers exist, not ready yet
+    else:
+        when = lambda fraction, pids: fraction > 0.5  # noqa: E731 - all parties are tracking
+    seconds, pids, error = run_and_cancel(long_video, when)
+    assert isinstance(error, Cancelled)
+    assert pids, "the extraction should have started worker processes"
+    assert seconds < parallel.CANCEL_GRACE_S + 0.5 <= 1.0
+    assert multiprocessing.active_children() == []
+    assert not any(pid_alive(pid) for pid in pids)
+
+
+def test_short_videos_stay_in_one_process(tmp_path):
+    video = write_video(tmp_path / "short.mp4", person_frames(20, size=(320, 240)))
+    seen: set[int] = set()
+    track = extract_keypoints(
+        video, workers=2, progress=lambda f: seen.update(multiprocessing.active_children())
+    )
+    assert len(track) == 20 and not seen
+
+
+def test_default_workers_is_the_core_count():
+    assert parallel.default_workers() == len(os.sched_getaffinity(0))
