@@ -19,7 +19,7 @@ def model_items(self, context):
     from .lifting.models import registry
 
     items = [("default", "Default", f"The recommended model ({registry.DEFAULT})")]
-    for name in registry.available():
+    for name in registry.available():  # models with weights and a card in lifting/weights
         try:
             card = registry.load_card(name)
         except Exception:  # a broken card must not break the sidebar

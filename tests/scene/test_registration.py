@@ -47,3 +47,57 @@ def test_panel_draws_in_a_real_context(registered):
     assert panel_cls.bl_category == "Lift" and panel_cls.bl_space_type == "VIEW_3D"
     calls = draw_panel(panel_cls, bpy.context)
     assert ("prop", "video_path") in calls
+
+
+def test_panel_shows_every_setting_and_the_button(registered):
+    from layout_recorder import draw_panel
+
+    calls = draw_panel(bpy.types.LIFT_PT_main, bpy.context)
+    props = {c[1] for c in calls if c[0] == "prop"}
+    assert props == {
+        "video_path", "frame_start", "frame_end", "model", "auto_focal", "focal_length",
+        "smoothing", "strength", "foot_lock", "root_motion", "follow_video",
+    }  # fmt: skip
+    assert ("operator", "lift.video") in calls
+    assert not any(c[0] == "progress" for c in calls)
+
+
+def test_panel_shows_progress_and_cancel_while_running(registered, tmp_path):
+    """A real job: while it runs the panel shows its stage, fraction and Cancel; a failure
+    shows the error beside the button."""
+    import time
+
+    from blender_helpers import write_video
+    from layout_recorder import draw_panel
+    from lift_mocap.lifting.pipeline import PipelineSettings
+    from lift_mocap.scene import jobs
+    from lift_mocap.scene.apply import ApplySettings
+
+    video = write_video(tmp_path / "noise.mp4", frames=200)
+    job = jobs.LiftJob(PipelineSettings(video=str(video)), ApplySettings()).start()
+    while job.step(bpy.context) == jobs.RUNNING and job.fraction == 0.0:
+        time.sleep(0.02)
+    calls = draw_panel(bpy.types.LIFT_PT_main, bpy.context)
+    (progress,) = [c for c in calls if c[0] == "progress"]
+    assert 0.0 < progress[1] < 1.0 and progress[2].startswith("Detecting 2D keypoints")
+    assert ("operator", "lift.cancel") in calls and ("operator", "lift.video") not in calls
+    job.cancel()
+    job._thread.join(timeout=30)
+    failing = PipelineSettings(video=str(tmp_path / "none.mp4"))
+    job = jobs.LiftJob(failing, ApplySettings()).start()
+    assert job.wait(bpy.context) == jobs.FAILED
+    calls = draw_panel(bpy.types.LIFT_PT_main, bpy.context)
+    assert ("operator", "lift.video") in calls
+    assert any(c[0] == "label" and "not found" in c[1] for c in calls)
+
+
+def test_panel_shows_the_quality_of_the_active_lift(registered, mocap_dir):
+    from blender_helpers import mocap_result
+    from layout_recorder import draw_panel
+    from lift_mocap.scene.apply import apply_result
+
+    apply_result(bpy.context, mocap_result(mocap_dir, frames=30))
+    calls = draw_panel(bpy.types.LIFT_PT_main, bpy.context)
+    labels = [c[1] for c in calls if c[0] == "label"]
+    assert "Lift: 30 frames" in labels and "Person found: 100%" in labels
+    assert ("operator", "lift.export") in calls
