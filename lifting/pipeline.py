@@ -119,6 +119,8 @@ def clear_cache() -> None:
 
 def video_identity(video: str) -> tuple:
     """What identifies a video's content cheaply: resolved path, size and modification time."""
+    if not str(video).strip():
+        raise VideoNotFoundError("No video chosen: pick a video file in the Lift sidebar.")
     path = Path(video)
     if not path.exists():
         raise VideoNotFoundError(f"Video not found: {video}. Choose an existing video file.")

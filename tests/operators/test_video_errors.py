@@ -75,3 +75,11 @@ def test_escape_cancels(registered, noise_video):
     assert handle_event(job, bpy.context, "ESC") == {"CANCELLED"}
     job._thread.join(timeout=30)
     assert data_snapshot() == before
+
+
+def test_no_video_chosen_reports(registered):
+    lift_props("")
+    before = data_snapshot()
+    with pytest.raises(RuntimeError, match="No video chosen"):
+        bpy.ops.lift.video()
+    assert data_snapshot() == before
