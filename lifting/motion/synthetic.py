@@ -1,7 +1,8 @@
 """Known-camera scenes for testing and benchmarking the world stage on mocap.
 
 A mocap clip (world joints (T, J, 3) m, Z up, floor Z = 0) is filmed by a static pinhole camera
-placed at random around it; its 2D keypoints get MediaPipe-like noise; a lifter's output is
+placed at random around it; its 2D keypoints get the training set's MediaPipe-shaped noise
+(:mod:`lifting.train.synth`); a lifter's output is
 imitated by the true camera-frame pose plus errors shaped like a temporal lifter's (a slowly
 varying offset per joint, a little per-frame jitter, larger along depth, and a per-clip scale
 error), and the trajectory model's root by the true root plus a depth error. Used by tests
@@ -89,20 +90,17 @@ def random_camera(
     return cam
 
 
-def render_keypoints(
-    world: np.ndarray, cam: StaticCamera, rng: np.random.Generator, noise: float = 0.01
-) -> np.ndarray:
-    """2D keypoints (T, J, 3) px + confidence as a detector would give them: Gaussian noise of
-    ``noise`` × the body's pixel height, 1 % outliers (8× that, low confidence)."""
+def render_keypoints(world: np.ndarray, cam: StaticCamera, rng: np.random.Generator) -> np.ndarray:
+    """2D keypoints (T, J, 3) px + confidence as MediaPipe would give them, with the training
+    noise model (:func:`lifting.train.synth.add_noise`: correlated jitter scaled to the body's
+    size, occlusion, outlier bursts, dropped joints and frames, rare left/right limb swaps)."""
+    from ..train.synth import NoiseConfig, add_noise
+
+    cam_joints = cam.to_camera(world)
     uv = cam.project(world)
-    size = np.ptp(uv[..., 1], axis=1)[:, None, None]
-    outlier = rng.random(uv.shape[:2]) < 0.01
-    sigma = noise * size * np.where(outlier, 8.0, 1.0)[..., None]
-    uv = uv + rng.normal(0, 1, uv.shape) * sigma
-    conf = np.where(
-        outlier, rng.uniform(0.2, 0.5, outlier.shape), rng.uniform(0.6, 1.0, outlier.shape)
-    )
-    return np.concatenate([uv, conf[..., None]], axis=-1)
+    size = np.array([[cam.width, cam.height]], dtype=np.float64)
+    noisy, conf = add_noise(uv[None], cam_joints[None, ..., 2], size, rng, NoiseConfig())
+    return np.concatenate([noisy[0], conf[0][..., None]], axis=-1)
 
 
 def _slow_noise(rng: np.random.Generator, shape: tuple, sigma: float, std: float) -> np.ndarray:
@@ -143,7 +141,7 @@ def make_scene(world: np.ndarray, fps: float, rng: np.random.Generator, **camera
     pose = SimpleNamespace(joints3d=joints3d, root=root)
     track = SimpleNamespace(
         lift2d=kp.astype(np.float32),
-        detected=np.ones(len(world), bool),
+        detected=kp[..., 2].max(axis=1) > 0,
         fps=fps,
         width=cam.width,
         height=cam.height,

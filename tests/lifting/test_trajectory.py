@@ -96,7 +96,7 @@ def test_user_camera_overrides_and_in_place(mocap_dir):
     assert forward[2] == pytest.approx(-np.sin(np.radians(10.0)))
     # A known camera height sets the scene's scale: the feet still reach the floor.
     toe_heights = m.joints[:, [18, 17], 2][m.joint_contacts[:, [1, 3]]]  # l_toe, r_toe
-    assert np.median(toe_heights) == pytest.approx(0.04, abs=0.03)
+    assert np.median(toe_heights) == pytest.approx(0.04, abs=0.05)
     auto = to_world(pose, track)
     assert auto.camera["focal_px"] == pytest.approx(trajectory.default_focal(960))
     assert sorted(auto.report.camera["estimated"]) == ["height", "tilt"]
