@@ -102,7 +102,7 @@ class LIFT_PG_settings(bpy.types.PropertyGroup):
         name="Scene Follows Video",
         description=(
             "Set the scene's frame rate, frame range and resolution from the video, and make "
-            "the matching camera active if the scene has none"
+            "the new camera (which shows the video behind the motion) the active camera"
         ),
         default=True,
     )

@@ -5,7 +5,7 @@ Order: rest skeleton from the clip → armature → bone rotations (retarget mat
 KeyframePlan written into a new action → scene timing → matching camera with the video behind
 it. Everything created is new (Blender gives new names on clashes); nothing existing is
 modified except the scene's frame rate, range, resolution and active camera when the scene
-follows the video.
+follows the video (an option, on by default).
 """
 
 import json
@@ -24,10 +24,13 @@ REPORT_PROP = "lift_report"  # custom property on the armature: the quality summ
 
 @dataclass(frozen=True)
 class ApplySettings:
-    """``follow_video``: set the scene's frame rate, frame range, resolution and (if it has none)
-    active camera from the video; ``first_frame``: scene frame of the clip's first frame;
-    ``name``: base name of the new objects; ``camera``: add a matching camera with the video as
-    its background."""
+    """How the result enters the scene.
+
+    ``follow_video``: set the scene's frame rate, frame range and resolution from the video and
+    make the new matching camera the active one; ``first_frame``: scene frame of the clip's
+    first frame; ``name``: base name of the new objects; ``camera``: add a matching camera with
+    the video as its background.
+    """
 
     follow_video: bool = True
     first_frame: int = 1
@@ -79,8 +82,8 @@ def apply_result(context, result, settings: ApplySettings | None = None) -> dict
         camera = build_camera(collection, motion.camera, f"{settings.name} Camera")
         first_index = int(np.asarray(track.frame_indices)[0]) if len(track.frame_indices) else 0
         clip = add_background_video(camera, str(track.source), settings.first_frame, first_index)
-        if settings.follow_video and scene.camera is None:
-            scene.camera = camera
+        if settings.follow_video:
+            scene.camera = camera  # look through it to check the motion over the footage
     _select_only(context, armature)
     return {"armature": armature, "action": action, "camera": camera, "clip": clip}
 

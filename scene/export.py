@@ -6,6 +6,7 @@ from pathlib import Path
 import bpy
 
 FORMATS = ("BVH", "FBX")
+_EXPORTERS = {"BVH": ("export_anim", "bvh"), "FBX": ("export_scene", "fbx")}
 
 
 def _frame_range(obj, scene) -> tuple[int, int]:
@@ -17,10 +18,24 @@ def _frame_range(obj, scene) -> tuple[int, int]:
     return scene.frame_start, scene.frame_end
 
 
+def exporter_available(fmt: str) -> bool:
+    """Whether Blender's exporter for ``fmt`` is registered (its add-on may be disabled)."""
+    module, name = _EXPORTERS[fmt]
+    try:
+        getattr(getattr(bpy.ops, module), name).get_rna_type()
+    except KeyError:
+        return False
+    return True
+
+
 def export(context, obj, path: str | Path, fmt: str = "BVH") -> Path:
     """Write ``obj`` (an armature with its action) to ``path`` as BVH or FBX; returns the path."""
     if obj is None or obj.type != "ARMATURE":
         raise ValueError("Select the lifted armature to export.")
+    if fmt not in FORMATS:
+        raise ValueError(f"Unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}.")
+    if not exporter_available(fmt):
+        raise RuntimeError(f"Blender's {fmt} exporter is not available: enable its add-on.")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     scene = context.scene
@@ -48,7 +63,7 @@ def export(context, obj, path: str | Path, fmt: str = "BVH") -> Path:
                     rotate_mode="NATIVE",
                     root_transform_only=True,
                 )
-            elif fmt == "FBX":
+            else:
                 bpy.ops.export_scene.fbx(
                     filepath=str(path),
                     check_existing=False,
@@ -59,8 +74,6 @@ def export(context, obj, path: str | Path, fmt: str = "BVH") -> Path:
                     bake_anim_use_all_actions=False,
                     bake_anim_use_nla_strips=False,
                 )
-            else:
-                raise ValueError(f"Unknown export format {fmt!r}: choose one of {FORMATS}.")
     finally:
         obj.select_set(False)
         for o in selected:

@@ -127,7 +127,7 @@ def test_scene_kept_when_not_following(empty_scene, gt_result):
     scene.render.fps, scene.frame_start, scene.frame_end = 60, 10, 20
     apply_result(bpy.context, gt_result, ApplySettings(follow_video=False))
     assert (scene.render.fps, scene.frame_start, scene.frame_end) == (60, 10, 20)
-    assert scene.camera is None
+    assert scene.camera is None  # left alone
 
 
 def test_camera_matches_the_footage(empty_scene, gt_result):

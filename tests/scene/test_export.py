@@ -58,3 +58,14 @@ def test_export_operator(registered, gt_result, tmp_path):
     apply_result(bpy.context, gt_result)
     assert bpy.ops.lift.export(filepath=str(tmp_path / "out"), format="BVH") == {"FINISHED"}
     assert (tmp_path / "out.bvh").read_text().startswith("HIERARCHY")
+
+
+def test_exporters_are_found(addon):
+    from lift_mocap.scene import export
+
+    assert export.exporter_available("BVH") and export.exporter_available("FBX")
+    export._EXPORTERS["NOPE"] = ("export_anim", "no_such_exporter")
+    try:
+        assert not export.exporter_available("NOPE")
+    finally:
+        del export._EXPORTERS["NOPE"]
