@@ -15,6 +15,7 @@ import bpy
 import numpy as np
 
 from ..lifting.retarget import ROOT_BONE, lift_rest_skeleton, solve
+from ..lifting.retarget.lift_rig import fill_missing
 from .armature import build_armature, rest_matrices
 from .camera import add_background_video, build_camera
 from .keyframes import pose_plan, write_plan
@@ -57,14 +58,16 @@ def key_frames(num_frames: int, fps: float, scene, settings: ApplySettings) -> n
 def apply_result(context, result, settings: ApplySettings | None = None) -> dict:
     """Create the armature, action and camera for ``result`` (a ``PipelineResult``).
 
-    Must run on Blender's main thread, in Object Mode. Returns ``{"armature", "action",
-    "camera", "clip"}`` (camera and clip may be None).
+    Must run on Blender's main thread (it leaves Edit/Pose Mode for Object Mode). Returns
+    ``{"armature", "action", "camera", "clip"}`` (camera and clip may be None).
     """
     settings = settings or ApplySettings()
     scene = context.scene
     collection = context.collection or scene.collection
     motion, track = result.motion, result.track
-    joints = np.asarray(motion.joints, dtype=np.float64)
+    joints = fill_missing(motion.joints)
+    if context.mode != "OBJECT" and context.active_object is not None:
+        bpy.ops.object.mode_set(mode="OBJECT")  # bones are built in Edit Mode of the new armature
     rest = lift_rest_skeleton(joints)
     armature = build_armature(collection, rest, settings.name)
     rest.matrices = rest_matrices(armature)  # exactly what Blender stored (float32 rolls)

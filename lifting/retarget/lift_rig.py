@@ -115,6 +115,26 @@ _ARM_SEGMENTS = (
 )
 
 
+def fill_missing(joints: np.ndarray) -> np.ndarray:
+    """``joints (T, J, 3)`` with non-finite frames of each joint filled by linear interpolation
+    in time (held constant before the first and after the last finite frame).
+
+    Raises ValueError naming a joint that is never finite.
+    """
+    out = np.array(joints, dtype=np.float64, copy=True)
+    ok = np.isfinite(out).all(axis=-1)
+    if ok.all():
+        return out
+    t = np.arange(len(out))
+    for j in range(out.shape[1]):
+        if not ok[:, j].any():
+            raise ValueError(f"joint {j} has no position in any frame")
+        if not ok[:, j].all():
+            for axis in range(3):
+                out[:, j, axis] = np.interp(t, t[ok[:, j]], out[ok[:, j], j, axis])
+    return out
+
+
 def lift_rest_skeleton(joints: np.ndarray) -> RestSkeleton:
     """The lift armature's rest skeleton for a clip ``joints (T, 21, 3)`` (world, metres).
 

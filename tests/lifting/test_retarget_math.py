@@ -263,3 +263,17 @@ def test_straight_limbs_do_not_jitter():
     q = out.rotations[:, rest.index("thigh.L")]
     steps = np.degrees(2 * np.arccos(np.clip(np.sum(q[1:] * q[:-1], axis=-1), -1, 1)))
     assert steps.max() < 15.0
+
+
+def test_missing_frames_are_filled_in_time():
+    from lifting.retarget.lift_rig import fill_missing
+
+    joints = np.arange(5 * 2 * 3, dtype=float).reshape(5, 2, 3)
+    holes = joints.copy()
+    holes[0, 1] = np.nan
+    holes[2, 0, 1] = np.inf
+    filled = fill_missing(holes)
+    assert np.allclose(filled[2], joints[2]) and np.allclose(filled[0, 1], joints[1, 1])
+    holes[:, 1] = np.nan
+    with pytest.raises(ValueError, match="joint 1"):
+        fill_missing(holes)

@@ -151,3 +151,20 @@ def test_camera_matches_the_footage(empty_scene, gt_result):
         ndc = world_to_camera_view(scene, cam, Vector(p.astype(float)))
         assert ndc.x * m.camera["width"] == pytest.approx(u, abs=0.5)
         assert (1 - ndc.y) * m.camera["height"] == pytest.approx(v, abs=0.5)
+
+
+def test_apply_leaves_edit_mode_and_fills_missing_frames(empty_scene, gt_result):
+    from lift_mocap.scene import compat
+    from lift_mocap.scene.apply import apply_result
+
+    mesh = bpy.data.objects.new("Mesh", bpy.data.meshes.new("Mesh"))
+    bpy.context.scene.collection.objects.link(mesh)
+    bpy.context.view_layer.objects.active = mesh
+    bpy.ops.object.mode_set(mode="EDIT")
+    gt_result.motion.joints[10:12, 5] = np.nan  # a joint lost for two frames
+    created = apply_result(bpy.context, gt_result)
+    assert bpy.context.mode == "OBJECT"
+    for c in compat.action_fcurves(created["action"], created["armature"]):
+        co = np.empty(2 * len(c.keyframe_points))
+        c.keyframe_points.foreach_get("co", co)
+        assert np.isfinite(co).all()
