@@ -138,12 +138,14 @@ def sample_extrinsics(
     """Cameras looking at the subject from all round: ``R`` (n,3,3), ``eye`` (n,3) world.
 
     ``subject`` (n,3) world point (e.g. the pelvis). ``distance`` (m, eye to subject, either a
-    pair or per-camera (n,2) bounds), camera ``height`` above the floor (m); the aim point is
-    jittered by ``aim_jitter`` m so the subject is not always centred; tilt follows from the
-    look-at; roll is uniform in ±``roll_deg``.
+    pair or per-camera (n,2) bounds; drawn as low + (high - low) * u**1.5, favouring
+    close-ups), camera ``height`` above the floor (m); the aim point is jittered by
+    ``aim_jitter`` m so the subject is not always centred; tilt follows from the look-at; roll
+    is uniform in ±``roll_deg``.
     """
     bounds = np.broadcast_to(np.asarray(distance, dtype=np.float64), (n, 2))
-    dist = rng.uniform(bounds[:, 0], bounds[:, 1])
+    # more close-ups than far shots: people are usually filmed filling much of the frame
+    dist = bounds[:, 0] + (bounds[:, 1] - bounds[:, 0]) * rng.random(n) ** 1.5
     cam_z = rng.uniform(height[0], height[1], n)
     target = subject + rng.normal(0.0, aim_jitter, (n, 3))
     dz = cam_z - target[:, 2]
