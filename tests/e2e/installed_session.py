@@ -4,7 +4,8 @@ bundles; Blender's user folders point at a temporary directory).
 
 ``python -S installed_session.py ZIP [VIDEO]``: install and enable the zip, record where the
 bundled modules load from, run ``lift.video`` on VIDEO (if given) from the installed package,
-disable and uninstall. The last stdout line is ``RESULT <json>``.
+disable and uninstall. The last stdout line is ``RESULT <json>``; the lifted ``pose.npz`` and
+the 2D ``track.npz`` are written to the working directory.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def lift_video(bpy, video: str, res: dict) -> None:
     res["lift_state"] = job.state
     res["lift_error"] = job.error
     if job.result is not None:
+        job.result.pose.save(Path.cwd() / "pose.npz")  # compared with torch by the test
+        job.result.track.save(Path.cwd() / "track.npz")
         res["device"] = job.result.pose.device
         res["frames"] = len(job.result.motion.joints)
         res["detected"] = int(job.result.track.detected.sum())

@@ -20,6 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tools import build_extension
@@ -90,6 +91,22 @@ def run_session(zip_path: Path, tmp: Path, video: Path | None) -> dict:
     return json.loads(lines[-1][len("RESULT ") :])
 
 
+def assert_same_3d_as_torch(tmp: Path) -> None:
+    """The installed extension's 3D (ONNX Runtime) equals the torch reference model's on the
+    sample clip's own 2D keypoints: max abs difference ≤ 1e-4 m, joints and root."""
+    from lifting.inference import Pose3D, lift
+    from lifting.keypoints.track import Track2D
+    from lifting.models import registry
+
+    shipped = Pose3D.load(tmp / "pose.npz")
+    track = Track2D.load(tmp / "track.npz")
+    assert not (registry.WEIGHTS_DIR / f"{registry.resolve('default')}.onnx").exists()
+    ref = lift(track.lift2d, track.width, track.height, fps=track.fps, device="cpu")
+    assert ref.device == "torch:cpu" and shipped.device.startswith("onnxruntime:")
+    assert np.abs(shipped.joints3d - ref.joints3d).max() <= 1e-4
+    assert np.abs(shipped.root - ref.root).max() <= 1e-4
+
+
 def test_zip_contents(linux_zip):
     """Wheels, ONNX weights and the manifest are in; development files and torch are out."""
     import zipfile
@@ -125,6 +142,7 @@ def test_install_enable_run_uninstall(linux_zip, tmp_path):
         assert res["frames"] > 0 and res["detected"] > 0
         assert res["armatures"] and res["keyframed_frames"]
         assert not res["torch_loaded"], "the shipped path must not need torch"
+        assert_same_3d_as_torch(tmp_path)
     assert res["disabled"] and not res["operator_after_disable"]
     assert res["uninstall"] == ["FINISHED"]
     assert not res["extension_dir_after"]
