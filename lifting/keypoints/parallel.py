@@ -102,7 +102,7 @@ def run(
     try:
         return _run_parallel(plan, pool, total, progress, cancel)
     finally:
-        _shutdown(pool)
+        _shutdown(pool)  # after results: workers only have their exit left, skip the wait
 
 
 def _run_alone(plan: Plan, progress: ProgressFn, cancel) -> tuple[dict, list[int]]:
@@ -116,11 +116,11 @@ def run_range(
 ) -> tuple[dict, list[int]]:
     """Track frames ``warm..end`` of ``plan``'s grid; keep rows and failures from ``keep_from``.
 
-    Uses ``pose`` (a fresh tracker) if given, else makes one.
+    Uses ``pose`` (a fresh tracker, left open for its owner) if given, else makes one.
     """
     with contextlib.ExitStack() as stack:
         source = stack.enter_context(open_video(plan.video, image_fps=plan.image_fps))
-        pose = stack.enter_context(pose or make_pose(plan.settings))
+        pose = pose or stack.enter_context(make_pose(plan.settings))
         frames = source.frames(warm, end, plan.stride)
         rows = detect_frames(frames, pose, keep_from=keep_from, on_frame=on_frame, cancel=cancel)
         return rows.arrays(), sorted(i for i in source.failed if i >= keep_from)
@@ -145,6 +145,7 @@ def _worker_main(wid, plan, orders, messages, stop) -> None:
 
         arrays, failed = run_range(plan, *order, on_frame=report, cancel=stop, pose=pose)
         messages.put(("result", wid, arrays, failed))
+        pose.close()
     except errors.Cancelled:
         messages.put(("cancelled", wid))
     except BaseException as err:  # report everything: the parent raises it
@@ -275,8 +276,16 @@ def _wait_result(plan, pool: _Pool, wid, *, total, kept, progress, cancel) -> tu
 
 
 def _shutdown(pool: _Pool) -> None:
-    """Stop every worker: ask, wait CANCEL_GRACE_S, terminate, kill. Leaves no process."""
+    """Stop every worker: ask, wait CANCEL_GRACE_S, terminate, kill. Leaves no process.
+
+    Workers whose rows have arrived (or that got no range) are not waited for: all they have
+    left is tearing down MediaPipe and the interpreter, which can take half a second.
+    """
     pool.stop.set()
+    finished = set(pool.done) | {w for w in range(1, len(pool.procs) + 1) if w not in pool.ranges}
+    for wid, proc in enumerate(pool.procs, 1):
+        if wid in finished and proc.is_alive():
+            proc.terminate()
     deadline = time.monotonic() + CANCEL_GRACE_S
     for proc in pool.procs:
         proc.join(max(0.0, deadline - time.monotonic()))
