@@ -222,6 +222,15 @@ def _pick(cands, accept=lambda i: True) -> int | None:
     return ok[0][1] if ok else None
 
 
+def _follows(rig: RigDescription, prev: int, i: int) -> bool:
+    """Bone ``i`` continues the limb after ``prev``: below it in the hierarchy, or (for rigs
+    wired by constraints, like Rigify's controls) with its head on ``prev``'s tail."""
+    if _is_ancestor(rig, prev, i):
+        return True
+    length = np.linalg.norm(rig.tails[prev] - rig.heads[prev])
+    return bool(np.linalg.norm(rig.heads[i] - rig.tails[prev]) <= 0.25 * length)
+
+
 def _map_limbs(rig, cands, found):
     for side in SIDES:
         for chain in LIMB_CHAINS:
@@ -230,16 +239,14 @@ def _map_limbs(rig, cands, found):
                 role = f"{part}.{side}"
                 pick = _pick(
                     cands.get(role, []),
-                    lambda i, prev=prev: prev is None or _is_ancestor(rig, prev, i),
+                    lambda i, prev=prev: prev is None or _follows(rig, prev, i),
                 )
-                if pick is None and prev is not None and part in ("shoulder",):
-                    continue
                 if pick is not None:
                     found[role] = pick
                     prev = pick
-        # a "shoulder" that is not above the upper arm is not this arm's clavicle
+        # a "shoulder" the upper arm does not follow is not this arm's clavicle
         sh, ua = found.get(f"shoulder.{side}"), found.get(f"upper_arm.{side}")
-        if sh is not None and ua is not None and not _is_ancestor(rig, sh, ua):
+        if sh is not None and ua is not None and not _follows(rig, sh, ua):
             del found[f"shoulder.{side}"]
 
 

@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Retarget a motion onto a user's armature: read the source, solve, write one new action.
+
+Order: (1) the source's world joints — from a Lift armature's action, or given directly (the
+pipeline's ``Motion``); (2) the target made editable (library override) and, for Rigify,
+switched to FK; (3) its rest pose read, the bone map checked, and which bone really drives
+which probed; (4) the retarget maths (``lifting.retarget.transfer``); (5) one KeyframePlan into
+a new action. The target's previous action is kept (given a fake user), never overwritten.
+"""
+
+import bpy
+import numpy as np
+
+from ..lifting.errors import NotALiftArmatureError
+from ..lifting.retarget.bonemap import BoneMap, auto_map
+from ..lifting.retarget.lift_rig import LIFT_BONES, ROOT_BONE
+from ..lifting.retarget.rest import RestSkeleton
+from ..lifting.retarget.solve import forward_kinematics
+from ..lifting.retarget.transfer import retarget
+from ..lifting.skeleton import JOINT_INDEX, NUM_JOINTS
+from . import compat
+from .keyframes import pose_plan, write_plan
+from .rig_read import editable_armature, prepare_rigify, probe_drivers, read_rig
+
+
+def lift_rest(obj) -> RestSkeleton:
+    """The rest skeleton of a Lift armature ``obj`` (bones of ``LIFT_BONES``)."""
+    bones = obj.data.bones if obj is not None and obj.type == "ARMATURE" else None
+    names = tuple(b[0] for b in LIFT_BONES)
+    if bones is None or any(n not in bones for n in names):
+        raise NotALiftArmatureError(
+            f"{getattr(obj, 'name', None)!r} is not an armature made by Lift Video: pick the "
+            "armature Lift created as the source."
+        )
+    return RestSkeleton(
+        names=names,
+        parents=[names.index(b[3]) if b[3] else -1 for b in LIFT_BONES],
+        heads=[tuple(bones[n].head_local) for n in names],
+        tails=[tuple(bones[n].tail_local) for n in names],
+        matrices=[np.array(bones[n].matrix_local)[:3, :3] for n in names],
+        head_joint=[JOINT_INDEX[b[1]] for b in LIFT_BONES],
+        tail_joint=[JOINT_INDEX[b[2]] for b in LIFT_BONES],
+    )
+
+
+def source_joints(obj) -> tuple[np.ndarray, np.ndarray]:
+    """World joints (T, 21, 3) of a Lift armature's animation, one per whole frame of its keys,
+    and those scene frames (T,)."""
+    rest = lift_rest(obj)
+    anim = obj.animation_data
+    action = anim.action if anim is not None else None
+    curves = compat.action_fcurves(action, obj) if action is not None else []
+    keyed = [c for c in curves if len(c.keyframe_points)]
+    if not keyed:
+        raise NotALiftArmatureError(f"Armature {obj.name!r} has no animation to retarget.")
+    first = min(c.range()[0] for c in keyed)
+    last = max(c.range()[1] for c in keyed)
+    frames = np.arange(int(np.floor(first)), int(np.ceil(last)) + 1, dtype=np.float64)
+    by_path = {(c.data_path, c.array_index): c for c in keyed}
+
+    def sample(path, size, default):
+        out = np.tile(np.asarray(default, dtype=np.float64), (len(frames), 1))
+        for i in range(size):
+            curve = by_path.get((path, i))
+            if curve is not None:
+                out[:, i] = [curve.evaluate(f) for f in frames]
+        return out
+
+    rotations = np.stack(
+        [sample(f'pose.bones["{n}"].rotation_quaternion', 4, (1, 0, 0, 0)) for n in rest.names],
+        axis=1,
+    )
+    locations = np.zeros((len(frames), len(rest.names), 3))
+    root = rest.index(ROOT_BONE)
+    locations[:, root] = sample(f'pose.bones["{ROOT_BONE}"].location', 3, (0, 0, 0))
+    heads, tails, _ = forward_kinematics(rest, rotations, locations)
+    joints = np.full((len(frames), NUM_JOINTS, 3), np.nan)
+    joints[:, rest.tail_joint] = tails
+    joints[:, rest.head_joint] = heads
+    world = np.array(obj.matrix_world)
+    return joints @ world[:3, :3].T + world[:3, 3], frames
+
+
+def retarget_onto(
+    context,
+    target,
+    joints: np.ndarray,
+    frames: np.ndarray,
+    fps: float,
+    *,
+    bonemap: BoneMap | None = None,
+    contacts: np.ndarray | None = None,
+    root_motion: str = "hips",
+    foot_lock: bool = True,
+) -> dict:
+    """Animate armature ``target`` with world ``joints (T, 21, 3)`` at scene ``frames (T,)``.
+
+    ``bonemap`` None maps automatically. Returns ``{"object", "action", "bonemap", "motion",
+    "rigify_switches", "previous_action"}``; ``object`` is a library override when ``target``
+    was linked. Raises ``RigMappingError``, ``LinkedRigError``.
+    """
+    target = editable_armature(context, target)
+    switches = prepare_rigify(target)
+    rig = read_rig(target)
+    bonemap = bonemap if bonemap is not None else auto_map(rig)
+    bonemap.check(rig)
+    driven = [b for r, b in bonemap.bones.items() if b and r != "root"]
+    probed = probe_drivers(context, target, driven)
+    rig.drivers = {b: d for b, d in probed.items()}
+    motion = retarget(joints, rig, bonemap, fps=fps, contacts=contacts,
+                      root_motion=root_motion, foot_lock=foot_lock)  # fmt: skip
+    for name in motion.bones:
+        target.pose.bones[name].rotation_mode = "QUATERNION"
+    locations = {motion.location_bone: motion.locations} if motion.location_bone else None
+    plan = pose_plan(frames, motion.bones, motion.rotations, locations)
+    if motion.object_locations is not None:
+        for i in range(3):
+            plan[("location", i)] = np.stack([frames, motion.object_locations[:, i]], axis=-1)
+    anim = target.animation_data
+    previous = anim.action if anim is not None else None
+    if previous is not None:
+        previous.use_fake_user = True
+    action = bpy.data.actions.new(f"{target.name}_Lift")
+    write_plan(action, target, plan)
+    return {
+        "object": target,
+        "action": action,
+        "bonemap": bonemap,
+        "motion": motion,
+        "rigify_switches": switches,
+        "previous_action": previous.name if previous is not None else None,
+    }

@@ -1,0 +1,229 @@
+"""Retarget real mocap onto a generated Rigify rig, a Mixamo-named armature and an odd custom
+one, in Blender (bpy module); positions are read back from Blender's own evaluation.
+
+Each target is built with the mocap subject's proportions (scaled; Rigify's metarig is edited
+before generating), so a correct retarget puts every mapped joint on the scaled source joint.
+"""
+
+import bpy
+import numpy as np
+import pytest
+import rigs
+from mathutils import Vector
+
+from lifting.mocap.dataset import load_clip
+from lifting.motion.contacts import detect_contacts
+from lifting.retarget.lift_rig import median_lengths, rest_joints
+from lifting.retarget.transfer import LIMB_JOINTS, pivot_contacts
+from lifting.skeleton import JOINT_INDEX as J
+
+CLIP = "bandai/dataset-1_walk_normal_001.bvh.gz"
+FRAMES = 120
+ENDS = {"l_wrist", "r_wrist", "l_hand", "r_hand", "l_ankle", "r_ankle"}
+# lift joint → (role, "head"/"tail") on the target
+JOINT_ROLES = {
+    "neck": ("head", "head"),
+    "head": ("head", "tail"),
+    **{
+        f"{s}_{joint}": (f"{role}.{s.upper()}", "head") for s in "lr" for joint, role in LIMB_JOINTS
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def motion(mocap_dir):
+    clip = load_clip(mocap_dir, CLIP, fps=30.0)
+    joints = clip.joints[:FRAMES].astype(np.float64)
+    contacts = detect_contacts(joints, clip.fps)[1]
+    lengths = median_lengths(clip.joints)
+    return joints, contacts, lengths, clip.fps
+
+
+@pytest.fixture(scope="module")
+def retarget_module(addon):
+    from lift_mocap.scene import retarget_apply
+
+    return retarget_apply
+
+
+def fresh_scene():
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.context.scene.render.fps = 30
+
+
+def build_style(style, points, name, location=(0.0, 0.0, 0.0)):
+    """An armature object with ``style``'s bones (tests/rigs.py) on ``points``."""
+    arm = bpy.data.armatures.new(name)
+    obj = bpy.data.objects.new(name, arm)
+    bpy.context.scene.collection.objects.link(obj)
+    obj.location = location
+    bpy.context.view_layer.objects.active = obj
+    bpy.ops.object.mode_set(mode="EDIT")
+    for bone, _parent, head, tail, roll in style:
+        eb = arm.edit_bones.new(bone)
+        eb.head, eb.tail, eb.roll = Vector(points[head]), Vector(points[tail]), roll
+    for bone, parent, *_ in style:
+        if parent:
+            arm.edit_bones[bone].parent = arm.edit_bones[parent]
+    bpy.ops.object.mode_set(mode="OBJECT")
+    return obj
+
+
+# metarig bone → (head point, tail point) of tests/rigs.py's points
+METARIG_POINTS = {b[0]: (b[2], b[3]) for b in rigs.METARIG if not b[0].startswith("breast")}
+
+
+def rigify_rig(points):
+    """Rigify's human metarig moved onto ``points`` (other bones follow their nearest placed
+    ancestor), then generated."""
+    import addon_utils  # importable once bpy is
+
+    addon_utils.enable("rigify", default_set=True)
+    bpy.ops.object.armature_human_metarig_add()
+    meta = bpy.context.object
+    bpy.ops.object.mode_set(mode="EDIT")
+    edit = meta.data.edit_bones
+    old_heads = {b.name: b.head.copy() for b in edit}
+    moves = {}
+    for bone in edit:  # parents come before children in edit_bones
+        if bone.name in METARIG_POINTS:
+            h, t = METARIG_POINTS[bone.name]
+            moves[bone.name] = Vector(points[h]) - old_heads[bone.name]
+    for bone in list(edit):
+        if bone.name in METARIG_POINTS:
+            h, t = METARIG_POINTS[bone.name]
+            bone.head, bone.tail = Vector(points[h]), Vector(points[t])
+        else:
+            anc = bone.parent
+            while anc is not None and anc.name not in moves:
+                anc = anc.parent
+            if anc is not None:
+                shift = moves[anc.name]
+                bone.head, bone.tail = bone.head + shift, bone.tail + shift
+    for bone in edit:  # limbs need a bend to know their hinge: knees forward, elbows back
+        for name, dy in (("shin", -0.01), ("forearm", 0.01)):
+            if bone.name.startswith(name + "."):
+                bone.head.y += dy
+                bone.parent.tail.y += dy
+    bpy.ops.object.mode_set(mode="OBJECT")
+    bpy.ops.pose.rigify_generate()
+    rig = bpy.context.object
+    assert rig.name != meta.name
+    return rig
+
+
+def target_points(lengths, scale, arm_drop):
+    return rigs.rest_points(rest_joints(lengths, ankle_height=0.08) * scale, arm_drop_deg=arm_drop)
+
+
+def evaluated_joints(obj, bonemap, frames):
+    """World positions (T, 21, 3) of mapped joints, as Blender evaluates the rig."""
+    out = np.full((len(frames), 21, 3), np.nan)
+    pose = obj.pose.bones
+    world = obj.matrix_world
+    for t, f in enumerate(frames):
+        bpy.context.scene.frame_set(int(f))
+        for joint, (role, end) in JOINT_ROLES.items():
+            pb = pose[bonemap.bones[role]]
+            out[t, J[joint]] = world @ (pb.head if end == "head" else pb.tail)
+        thighs = [world @ pose[bonemap.bones[f"thigh.{s}"]].head for s in "LR"]
+        out[t, J["pelvis"]] = 0.5 * (np.array(thighs[0]) + np.array(thighs[1]))
+        toes = [bonemap.bones.get(f"toe.{s}") for s in "LR"]
+        for s, toe in zip("lr", toes, strict=True):
+            foot = pose[bonemap.bones[f"foot.{s.upper()}"]]
+            out[t, J[f"{s}_toe"]] = world @ (pose[toe].head if toe else foot.tail)
+    return out
+
+
+def check_result(result, obj, motion, frames, offset=(0.0, 0.0, 0.0)):
+    joints, contacts = motion[:2]
+    bonemap, motion = result["bonemap"], result["motion"]
+    got = evaluated_joints(obj, bonemap, frames) - np.asarray(offset)
+    want = joints * motion.scale
+    errors = {}
+    for joint in [*JOINT_ROLES, "pelvis"]:
+        errors[joint] = np.linalg.norm(got[:, J[joint]] - want[:, J[joint]], axis=-1).mean()
+        errors[joint] /= motion.scale
+    for joint, err in errors.items():
+        assert err <= (0.03 if joint in ENDS else 0.02), (joint, errors)
+    # every mapped bone has a key on every frame on each of its rotation curves
+    from lift_mocap.scene import compat
+
+    curves = {(c.data_path, c.array_index): c for c in compat.action_fcurves(result["action"], obj)}
+    for bone in motion.bones:
+        for i in range(4):
+            curve = curves[(f'pose.bones["{bone}"].rotation_quaternion', i)]
+            keyed = np.array([k.co[0] for k in curve.keyframe_points])
+            assert np.array_equal(keyed, frames), bone
+    # feet do not slide while planted (the heel while it is down, else the toe)
+    pivots = pivot_contacts(want, contacts, motion.scale)
+    slides = []
+    for k, joint in enumerate(("l_ankle", "l_toe", "r_ankle", "r_toe")):
+        both = pivots[1:, k] & pivots[:-1, k]
+        step = np.linalg.norm(np.diff(got[:, J[joint], :2], axis=0), axis=-1)
+        slides.append(step[both] / motion.scale)
+    slides = np.concatenate(slides)
+    assert len(slides) > 20 and slides.mean() <= 0.005, slides.mean()
+    return errors
+
+
+@pytest.mark.slow
+def test_retarget_onto_a_generated_rigify_rig(addon, retarget_module, motion):
+    joints, contacts, lengths, fps = motion
+    fresh_scene()
+    rig = rigify_rig(target_points(lengths, 1.1, 0.0))
+    frames = np.arange(1, FRAMES + 1, dtype=np.float64)
+    result = retarget_module.retarget_onto(bpy.context, rig, joints, frames, fps,
+                                           contacts=contacts)  # fmt: skip
+    bones = result["bonemap"].bones
+    assert bones["thigh.L"] == "thigh_fk.L" and bones["upper_arm.R"] == "upper_arm_fk.R"
+    assert bones["hips"] == "hips" and bones["chest"] == "chest" and bones["head"] == "head"
+    assert result["motion"].location_bone == "torso"
+    assert any("IK_FK" in s for s in result["rigify_switches"])
+    errors = check_result(result, rig, motion, frames)
+    print("rigify mean errors (cm):", {k: round(v * 100, 2) for k, v in errors.items()})
+    # the deforming skeleton follows the FK controls
+    bpy.context.scene.frame_set(40)
+    for ctrl, deform in (("hand_fk.L", "DEF-hand.L"), ("foot_fk.R", "DEF-foot.R")):
+        d = (rig.pose.bones[ctrl].head - rig.pose.bones[deform].head).length
+        assert d < 0.01, (ctrl, d)
+
+
+def test_retarget_onto_a_mixamo_armature_in_a_pose(addon, retarget_module, motion):
+    joints, contacts, lengths, fps = motion
+    fresh_scene()
+    obj = build_style(rigs.MIXAMO, target_points(lengths, 0.9, 40.0), "Mixamo")
+    frames = np.arange(10, 10 + FRAMES, dtype=np.float64)
+    result = retarget_module.retarget_onto(bpy.context, obj, joints, frames, fps,
+                                           contacts=contacts)  # fmt: skip
+    assert result["bonemap"].bones["shin.L"] == "mixamorig:LeftLeg"
+    assert result["motion"].location_bone == "mixamorig:Hips"
+    check_result(result, obj, motion, frames)
+
+
+def test_retarget_onto_an_odd_custom_armature(addon, retarget_module, motion):
+    joints, contacts, lengths, fps = motion
+    fresh_scene()
+    offset = (1.5, -2.0, 0.0)
+    obj = build_style(rigs.CUSTOM, target_points(lengths, 1.25, 20.0), "Odd", location=offset)
+    previous = bpy.data.actions.new("UserAction")
+    obj.animation_data_create().action = previous
+    frames = np.arange(1, FRAMES + 1, dtype=np.float64)
+    result = retarget_module.retarget_onto(bpy.context, obj, joints, frames, fps,
+                                           contacts=contacts, root_motion="object")  # fmt: skip
+    assert result["previous_action"] == "UserAction" and previous.use_fake_user
+    assert result["action"] != previous and obj.animation_data.action == result["action"]
+    check_result(result, obj, motion, frames, offset=offset)
+
+
+def test_unmappable_armature_raises_and_writes_nothing(addon, retarget_module, motion):
+    joints, _, lengths, fps = motion
+    fresh_scene()
+    chain = [("Bone", None, "pelvis", "spine", 0.0), ("Bone.001", "Bone", "spine", "thorax", 0.0)]
+    obj = build_style(chain, target_points(lengths, 1.0, 0.0), "Snake")
+    from lift_mocap.lifting.errors import RigMappingError
+
+    before = set(bpy.data.actions)
+    with pytest.raises(RigMappingError, match=r"thigh\.L"):
+        retarget_module.retarget_onto(bpy.context, obj, joints, np.arange(FRAMES), fps)
+    assert set(bpy.data.actions) == before
