@@ -180,6 +180,29 @@ def world(settings: PipelineSettings, track, pose, progress, cancel):
     )
 
 
+def warm_up(settings: PipelineSettings) -> threading.Thread:
+    """Import the lift and world stages (torch or ONNX Runtime, scipy) and read the model's
+    weights on a background thread while detection runs.
+
+    Detection keeps the CPU busy in its own processes; these imports take seconds on their own
+    and would otherwise add to the total after detection. Errors are ignored here: the stage
+    itself raises them with its own message.
+    """
+
+    def work():
+        try:
+            from . import inference
+            from .motion import world as _world  # noqa: F401 - imported for its side effect
+
+            inference.load_lifters(settings.model, settings.device)
+        except Exception:  # the lift stage reports the same problem properly
+            pass
+
+    thread = threading.Thread(target=work, name="lift-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def run_pipeline(
     settings: PipelineSettings,
     report: Callable[[str, float], None] | None = None,
@@ -223,6 +246,8 @@ def run_pipeline(
         progress(1.0)
         return value
 
+    if _tracks.get(video_key) is None or _poses.get(pose_key) is None:
+        warm_up(settings)
     track = timed("detect", video_key, _tracks, lambda p: detect(settings, p, cancel))
     pose = timed("lift", pose_key, _poses, lambda p: lift(settings, track, p, cancel))
     motion = timed("world", None, None, lambda p: world(settings, track, pose, p, cancel))
