@@ -17,7 +17,6 @@ staging copy, built from a known set, carries the list.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import re
 import shutil
 import subprocess
@@ -36,18 +35,6 @@ MANIFEST = "blender_manifest.toml"
 
 class BuildError(RuntimeError):
     """Blender's builder or validator rejected the extension."""
-
-
-def blender_ext_cli() -> Path:
-    """Blender's extension command line, as shipped inside the ``bpy`` wheel."""
-    spec = importlib.util.find_spec("bpy")
-    if spec is None or not spec.submodule_search_locations:
-        raise BuildError("the bpy module is not installed; run ./run once to set up .venv")
-    base = Path(next(iter(spec.submodule_search_locations)))
-    hits = sorted(base.glob("*/scripts/addons_core/bl_pkg/cli/blender_ext.py"))
-    if not hits:
-        raise BuildError(f"blender_ext.py not found under {base}")
-    return hits[-1]
 
 
 def stage_sources(stage: Path, root: Path = ROOT) -> list[str]:
@@ -93,7 +80,10 @@ def write_manifest(stage: Path, wheels: list[Path], platforms: list[str]) -> str
 
 def _cli(*args: str) -> str:
     out = subprocess.run(
-        [sys.executable, str(blender_ext_cli()), *args], capture_output=True, text=True, check=False
+        [sys.executable, str(fetch_wheels.blender_ext_cli()), *args],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if out.returncode != 0:
         raise BuildError(f"blender_ext {args[0]} failed:\n{out.stdout}{out.stderr}")
@@ -142,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             stage=args.stage,
             cache=args.cache,
         )
-    except (BuildError, fetch_wheels.FetchError) as err:
+    except (BuildError, fetch_wheels.FetchError, fetch_wheels.BlenderToolMissingError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     for platform, path in zips.items():

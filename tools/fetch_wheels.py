@@ -4,27 +4,28 @@ The set is what ``mediapipe.solutions.pose``, the lifting runtime (``onnxruntime
 post-processing (``scipy``) need AT IMPORT TIME inside Blender's Python 3.11, minus what
 Blender itself bundles (``numpy`` 1.26, ``requests`` and friends). It was found by importing
 and running the pose solution in an empty virtual environment holding only numpy and these
-wheels (``python tools/fetch_wheels.py --check``); mediapipe's declared extras for other
-solutions (jax, jaxlib, sentencepiece, sounddevice) are not imported by the pose path.
+wheels, and is checked inside Blender by tests/e2e/test_installed_extension.py (an interpreter
+that sees only bpy and numpy, so every other module must come from the zip's wheels).
 
 OpenCV: mediapipe declares ``opencv-contrib-python``; we ship ``opencv-python-headless`` of the
 same release instead, which provides the same ``cv2`` module without the contrib modules and GUI
 libraries (nothing of ours or of the pose solution uses either) and is ~20 MB smaller.
 
 Wheels are downloaded with ``pip download --no-deps`` from PyPI into a cache outside the
-repository (``~/.cache/lift/wheels/<platform>/``, reused on reruns) and copied into ``wheels/``
-(or ``--dest``). Usage::
+repository (``~/.cache/lift/wheels/<platform>/``, reused on reruns) and copied into ``--dest``
+(default ``build/wheels``). The repository's own ``wheels/`` stays empty, matching the committed
+manifest's ``wheels = []``; tools/build_extension.py fills the wheels folder and list of a
+staging copy. Usage::
 
-    python tools/fetch_wheels.py                      # all platforms into wheels/
-    python tools/fetch_wheels.py --platform linux-x64 # one platform
-    python tools/fetch_wheels.py --runtime torch --dest /tmp/w  # the torch variant (benchmark)
+    python tools/fetch_wheels.py                       # all three platforms
+    python tools/fetch_wheels.py --platform linux-x64  # one platform
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
-import fnmatch
+import importlib.util
 import os
 import re
 import shutil
@@ -56,7 +57,7 @@ PLATFORMS: dict[str, tuple[str, ...]] = {
 MAC_FALLBACK = ("macosx_14_0_arm64", "macosx_14_0_universal2")
 
 # Import-time closure of mediapipe.solutions.pose (mediapipe imports matplotlib.pyplot through
-# its drawing utilities) and of the inference runtime, found with ``--check``. Declared but never
+# its drawing utilities) and of the inference runtime, found in an empty venv. Declared but never
 # imported on these paths, so not shipped: absl-py, flatbuffers, jax, jaxlib, sentencepiece,
 # sounddevice (mediapipe), contourpy, fonttools (matplotlib: contour plots, font subsetting),
 # coloredlogs, sympy (onnxruntime's model tools). numpy is not shipped: Blender bundles numpy
@@ -80,16 +81,13 @@ OPTIONAL: dict[str, str] = {
     "scipy": "1.15.3",  # 1.16 needs numpy >= 1.25.2; 1.15 runs on every Blender 4.2-5.0 numpy
 }
 ONNXRUNTIME_VERSION = "1.23.2"
-RUNTIMES: dict[str, dict[str, dict[str, str]]] = {
-    # Windows gets the DirectML build (any DirectX 12 GPU, falls back to CPU); macOS's wheel
-    # has CoreML; Linux's PyPI wheel is CPU-only (the CUDA build is a separate ~300 MB wheel).
-    "onnx": {
-        "linux-x64": {"onnxruntime": ONNXRUNTIME_VERSION},
-        "windows-x64": {"onnxruntime-directml": "1.23.0"},  # newest DirectML build
-        "macos-arm64": {"onnxruntime": ONNXRUNTIME_VERSION},
-    },
-    # For the size comparison only: torch's CPU wheels (Linux's PyPI torch is the CUDA build).
-    "torch": {p: {"torch": "2.13.0"} for p in PLATFORMS},
+# The inference runtime per platform. Windows gets the DirectML build (any DirectX 12 GPU, falls
+# back to CPU; +12 MB over the CPU build); macOS's wheel has CoreML; Linux's PyPI wheel is
+# CPU-only (the CUDA build is a separate ~300 MB wheel).
+RUNTIME: dict[str, dict[str, str]] = {
+    "linux-x64": {"onnxruntime": ONNXRUNTIME_VERSION},
+    "windows-x64": {"onnxruntime-directml": "1.23.0"},  # newest DirectML build
+    "macos-arm64": {"onnxruntime": ONNXRUNTIME_VERSION},
 }
 
 
@@ -97,31 +95,44 @@ class FetchError(RuntimeError):
     """pip could not download a wheel (network, or a pin without a wheel for the platform)."""
 
 
-def _excluded(rel: str, patterns: list[str]) -> bool:
-    """A small subset of Blender's ``paths_exclude_pattern`` matching (enough for ours)."""
-    parts = rel.split("/")
-    for pat in patterns:
-        if pat.startswith("/"):
-            if rel.startswith(pat[1:]) or fnmatch.fnmatch(rel.rstrip("/"), pat[1:]):
-                return True
-        elif pat.endswith("/"):
-            if pat[:-1] in parts[:-1]:
-                return True
-        elif fnmatch.fnmatch(parts[-1], pat):
-            return True
-    return False
+class BlenderToolMissingError(RuntimeError):
+    """The ``bpy`` module (which carries Blender's extension tool) is not installed."""
+
+
+def blender_ext_cli() -> Path:
+    """Blender's extension command line, as shipped inside the ``bpy`` wheel."""
+    spec = importlib.util.find_spec("bpy")
+    if spec is None or not spec.submodule_search_locations:
+        raise BlenderToolMissingError("the bpy module is not installed; run ./run once")
+    base = Path(next(iter(spec.submodule_search_locations)))
+    hits = sorted(base.glob("*/scripts/addons_core/bl_pkg/cli/blender_ext.py"))
+    if not hits:
+        raise BlenderToolMissingError(f"blender_ext.py not found under {base}")
+    return hits[-1]
+
+
+def path_matcher(patterns: list[str]):
+    """Blender's own ``paths_exclude_pattern`` matcher (``PathPatternMatch`` of blender_ext.py),
+    so staging and scanning exclude exactly what Blender's builder excludes."""
+    if "blender_ext" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("blender_ext", blender_ext_cli())
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["blender_ext"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["blender_ext"].PathPatternMatch(patterns)
 
 
 def iter_shipped(root: Path, patterns: list[str]):
     """Yield ``(path, rel)`` of every file under ``root`` not matched by ``patterns``
     (excluded folders are not descended into)."""
+    match = path_matcher(patterns)
     for dirpath, dirnames, filenames in os.walk(root):
         base = Path(dirpath)
         rel_dir = base.relative_to(root).as_posix()
         prefix = "" if rel_dir == "." else rel_dir + "/"
-        dirnames[:] = sorted(d for d in dirnames if not _excluded(f"{prefix}{d}/", patterns))
+        dirnames[:] = sorted(d for d in dirnames if not match.test_path(f"{prefix}{d}/"))
         for name in sorted(filenames):
-            if not _excluded(prefix + name, patterns):
+            if not match.test_path(prefix + name):
                 yield base / name, prefix + name
 
 
@@ -146,11 +157,11 @@ def shipped_imports(root: Path = ROOT) -> set[str]:
     return names
 
 
-def packages_for(platform: str, runtime: str = "onnx", root: Path = ROOT) -> dict[str, str]:
+def packages_for(platform: str, root: Path = ROOT) -> dict[str, str]:
     """Distribution name -> pinned version for one Blender platform."""
     used = shipped_imports(root)
     optional = {name: v for name, v in OPTIONAL.items() if name in used}
-    return {**COMMON, **optional, **RUNTIMES[runtime][platform]}
+    return {**COMMON, **optional, **RUNTIME[platform]}
 
 
 def _normal(name: str) -> str:
@@ -208,15 +219,13 @@ def fetch_one(name: str, version: str, platform: str, cache: Path) -> Path:
     return hit
 
 
-def fetch(
-    platforms: list[str], dest: Path, *, cache: Path = DEFAULT_CACHE, runtime: str = "onnx"
-) -> list[Path]:
+def fetch(platforms: list[str], dest: Path, *, cache: Path = DEFAULT_CACHE) -> list[Path]:
     """Fetch every wheel for ``platforms`` and copy them into ``dest`` (which is emptied of
     other wheels first). Returns the copied paths, sorted by name."""
     dest.mkdir(parents=True, exist_ok=True)
     wanted: dict[str, Path] = {}
     for platform in platforms:
-        for name, version in packages_for(platform, runtime).items():
+        for name, version in packages_for(platform).items():
             wheel = fetch_one(name, version, platform, cache / platform)
             wanted[wheel.name] = wheel
     for old in dest.glob("*.whl"):
@@ -236,9 +245,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=sorted(PLATFORMS),
         help="Blender platform (repeatable; default: all three)",
     )
-    parser.add_argument("--dest", type=Path, default=ROOT / "wheels", help="default: wheels/")
+    parser.add_argument("--dest", type=Path, default=ROOT / "build" / "wheels")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
-    parser.add_argument("--runtime", choices=sorted(RUNTIMES), default="onnx")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     platforms = args.platform or list(PLATFORMS)
     try:
-        wheels = fetch(platforms, args.dest, cache=args.cache, runtime=args.runtime)
+        wheels = fetch(platforms, args.dest, cache=args.cache)
     except FetchError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
