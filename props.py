@@ -4,6 +4,7 @@
 import bpy
 from bpy.props import (
     BoolProperty,
+    CollectionProperty,
     EnumProperty,
     FloatProperty,
     IntProperty,
@@ -27,6 +28,51 @@ def model_items(self, context):
         items.append((name, name, str(card.get("summary", card.get("description", name)))))
     _model_items_cache[:] = items
     return _model_items_cache
+
+
+def _is_armature(self, obj) -> bool:
+    return obj.type == "ARMATURE"
+
+
+class LIFT_PG_bone_slot(bpy.types.PropertyGroup):
+    """One row of the retarget bone map: a body role and the target bone that plays it."""
+
+    role: StringProperty(name="Role")
+    bone: StringProperty(name="Bone", description="The target armature's bone for this role")
+
+
+class LIFT_PG_retarget(bpy.types.PropertyGroup):
+    """Settings of the Retarget panel (``scene.lift.retarget``)."""
+
+    source: PointerProperty(
+        name="Source",
+        description="The armature Lift Video made (its action is the motion to move)",
+        type=bpy.types.Object,
+        poll=_is_armature,
+    )
+    target: PointerProperty(
+        name="Target",
+        description="Your character's armature (Rigify, Mixamo, Unreal-style or custom)",
+        type=bpy.types.Object,
+        poll=_is_armature,
+    )
+    root_motion: EnumProperty(
+        name="Root Motion",
+        description="Which part of the target carries the body's travel",
+        items=(
+            ("hips", "Hips", "The bone that carries hips and chest (Rigify: torso)"),
+            ("root", "Root Bone", "The bone mapped as the root"),
+            ("object", "Armature Object", "The armature object's location"),
+        ),
+        default="hips",
+    )
+    foot_lock: BoolProperty(
+        name="Lock Feet",
+        description="Hold planted feet still on the target (two-bone IK on the legs)",
+        default=True,
+    )
+    bones: CollectionProperty(type=LIFT_PG_bone_slot)
+    show_map: BoolProperty(name="Bone Map", default=True)
 
 
 class LIFT_PG_settings(bpy.types.PropertyGroup):
@@ -98,6 +144,7 @@ class LIFT_PG_settings(bpy.types.PropertyGroup):
         ),
         default="WORLD",
     )
+    retarget: PointerProperty(type=LIFT_PG_retarget)
     follow_video: BoolProperty(
         name="Scene Follows Video",
         description=(
@@ -121,7 +168,7 @@ class LIFT_AP_preferences(bpy.types.AddonPreferences):
         self.layout.prop(self, "force_cpu")
 
 
-classes = (LIFT_PG_settings, LIFT_AP_preferences)
+classes = (LIFT_PG_bone_slot, LIFT_PG_retarget, LIFT_PG_settings, LIFT_AP_preferences)
 
 
 def attach():

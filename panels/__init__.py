@@ -2,5 +2,6 @@
 """Sidebar panels: drawing only."""
 
 from .main import LIFT_PT_main
+from .retarget import LIFT_PT_retarget
 
-classes = (LIFT_PT_main,)
+classes = (LIFT_PT_main, LIFT_PT_retarget)

@@ -227,3 +227,94 @@ def test_unmappable_armature_raises_and_writes_nothing(addon, retarget_module, m
     with pytest.raises(RigMappingError, match=r"thigh\.L"):
         retarget_module.retarget_onto(bpy.context, obj, joints, np.arange(FRAMES), fps)
     assert set(bpy.data.actions) == before
+
+
+def slot_map(settings):
+    from lift_mocap.lifting.retarget.bonemap import BoneMap
+
+    return BoneMap({s.role: s.bone for s in settings.bones if s.bone})
+
+
+def test_operator_moves_a_lift_armature_onto_a_mixamo_rig(registered, mocap_dir, tmp_path):
+    from blender_helpers import mocap_result
+    from lift_mocap.scene.apply import ApplySettings, apply_result
+    from lift_mocap.scene.retarget_apply import source_joints
+
+    result = mocap_result(mocap_dir, frames=FRAMES)
+    source = apply_result(bpy.context, result, ApplySettings(camera=False))["armature"]
+    joints = np.asarray(result.motion.joints, dtype=np.float64)
+    read_back, frames = source_joints(source)
+    assert len(frames) == FRAMES
+    assert np.abs(read_back - joints).max() < 0.005
+    target = build_style(rigs.MIXAMO, target_points(median_lengths(joints), 1.0, 30.0), "Mixamo")
+    settings = bpy.context.scene.lift.retarget
+    settings.source, settings.target = source, target
+    assert bpy.ops.lift.retarget_automap() == {"FINISHED"}
+    rows = {s.role: s.bone for s in settings.bones}
+    assert rows["thigh.L"] == "mixamorig:LeftUpLeg" and rows["toe.R"] == "mixamorig:RightToeBase"
+    # the user edits the map: no toes; the preset keeps the edit
+    for slot in settings.bones:
+        if slot.role.startswith("toe."):
+            slot.bone = ""
+    preset = tmp_path / "mixamo.json"
+    assert bpy.ops.lift.retarget_preset_save(filepath=str(preset)) == {"FINISHED"}
+    settings.bones.clear()
+    assert bpy.ops.lift.retarget_preset_load(filepath=str(preset)) == {"FINISHED"}
+    assert "toe.L" not in slot_map(settings).bones
+    assert slot_map(settings).bones["hips"] == "mixamorig:Hips"
+    assert bpy.ops.lift.retarget() == {"FINISHED"}
+    action = target.animation_data.action
+    from lift_mocap.scene import compat
+
+    paths = {c.data_path for c in compat.action_fcurves(action, target)}
+    assert 'pose.bones["mixamorig:LeftUpLeg"].rotation_quaternion' in paths
+    assert not any("Toe" in p for p in paths)
+    contacts = detect_contacts(joints, 30.0)[1]
+    fake = {"bonemap": slot_map(settings), "action": action}
+    from lift_mocap.lifting.retarget.transfer import retarget
+    from lift_mocap.scene.rig_read import read_rig
+
+    fake["motion"] = retarget(read_back, read_rig(target), fake["bonemap"], foot_lock=False)
+    check_result(fake, target, (joints, contacts), frames)
+
+
+def test_operator_reports_an_unmappable_target_and_creates_nothing(registered, mocap_dir):
+    from blender_helpers import mocap_result
+    from lift_mocap.scene.apply import ApplySettings, apply_result
+
+    result = mocap_result(mocap_dir, frames=30)
+    source = apply_result(bpy.context, result, ApplySettings(camera=False))["armature"]
+    chain = [("Bone", None, "pelvis", "spine", 0.0), ("Bone.001", "Bone", "spine", "thorax", 0.0)]
+    lengths = median_lengths(np.asarray(result.motion.joints))
+    snake = build_style(chain, target_points(lengths, 1.0, 0.0), "Snake")
+    settings = bpy.context.scene.lift.retarget
+    settings.source, settings.target = source, snake
+    before = sorted(a.name for a in bpy.data.actions)
+    with pytest.raises(RuntimeError, match="cannot be mapped"):
+        bpy.ops.lift.retarget()
+    assert sorted(a.name for a in bpy.data.actions) == before
+    settings.source = snake  # not a Lift armature
+    settings.target = source
+    with pytest.raises(RuntimeError, match="not an armature made by Lift"):
+        bpy.ops.lift.retarget()
+
+
+def test_linked_armature_gets_a_library_override(addon, retarget_module, motion, tmp_path):
+    joints, _, lengths, fps = motion
+    fresh_scene()
+    obj = build_style(rigs.MIXAMO, target_points(lengths, 1.0, 0.0), "LinkedHero")
+    library = tmp_path / "hero.blend"
+    bpy.data.libraries.write(str(library), {obj})
+    fresh_scene()
+    with bpy.data.libraries.load(str(library), link=True) as (_, dst):
+        dst.objects = ["LinkedHero"]
+    linked = dst.objects[0]
+    bpy.context.scene.collection.objects.link(linked)
+    assert linked.library is not None
+    frames = np.arange(1, 31, dtype=np.float64)
+    out = retarget_module.retarget_onto(bpy.context, linked, joints[:30], frames, fps)
+    target = out["object"]
+    assert target is not linked and target.library is None
+    assert target.override_library is not None
+    assert target.animation_data.action == out["action"]
+    assert linked.animation_data is None or linked.animation_data.action is None
