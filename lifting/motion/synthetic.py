@@ -118,7 +118,7 @@ def lifter_like(
     """Imitated lifter output from the true camera-frame root-relative pose (T, J, 3) and root
     (T, 3): per-joint errors low-passed over ~0.3 s with 20 mm std, 5 mm white jitter, both
     ×1.5 along depth (z), a per-clip scale error of 3 % std; the root gets a 5 % slow depth
-    error plus 1 cm / 3 cm (x-y / depth) white noise. Returns (joints3d, root)."""
+    error plus 0.5 cm / 1.5 cm (x-y / depth) white noise. Returns (joints3d, root)."""
     t, j = rel_cam.shape[:2]
     axis = np.array([1.0, 1.0, 1.5])
     slow = _slow_noise(rng, (t, j, 3), 0.3 * fps, 0.02)
@@ -126,7 +126,7 @@ def lifter_like(
     pose = rel_cam * rng.normal(1.0, 0.03) + (slow + white) * axis
     pose -= pose[:, :1]
     depth_err = _slow_noise(rng, (t,), 0.5 * fps, 0.05)
-    root = root_cam * (1.0 + depth_err[:, None]) + rng.normal(0, 1, (t, 3)) * [0.01, 0.01, 0.03]
+    root = root_cam * (1.0 + depth_err[:, None]) + rng.normal(0, 1, (t, 3)) * [0.005, 0.005, 0.015]
     return pose.astype(np.float32), root.astype(np.float32)
 
 

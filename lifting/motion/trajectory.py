@@ -4,9 +4,14 @@ Given the root-relative pose ``rel (T, J, 3)`` (camera frame, metres; its bone l
 scale) and the 2D keypoints ``(T, J, 2)`` px with confidences, each frame's root translation
 ``t`` solves, by confidence-weighted linear least squares, the projection equations
 ``(X_j + t_x) − x'_j (Z_j + t_z) = 0`` and ``(Y_j + t_y) − y'_j (Z_j + t_z) = 0`` with
-``x' = (u − c_x) / f`` — one pair per joint, linear in ``t``. A weak prior pulls towards the
-trajectory model's root where one is given. A second pass reweights each joint by its depth so
-the residuals are image-plane errors.
+``x' = (u − c_x) / f`` — one pair per joint, linear in ``t``. A second pass reweights each
+joint by its depth so the residuals are image-plane errors.
+
+The trajectory model's root (the lifter's second net) is combined with the geometry where the
+geometry has nothing to say: frames with too few keypoints take the model's root, rescaled to
+agree with the geometric solution on the solved frames (the model cannot know the focal
+length, so its depth is right only up to a scale). Optionally (``prior_weight`` > 0) it also
+regularises every frame.
 """
 
 from __future__ import annotations
@@ -15,9 +20,7 @@ import numpy as np
 
 MIN_CONFIDENCE = 0.3  # keypoints below this do not take part
 MIN_JOINTS = 4  # frames with fewer confident keypoints fall back to the prior / interpolation
-# Weight of the trajectory model's root relative to one keypoint. Small: the model cannot know
-# the focal length (it is trained over many), so its depth is only a regulariser here.
-PRIOR_WEIGHT = 0.001
+PRIOR_WEIGHT = 0.0  # weight of the model's root relative to one keypoint in every frame
 DEPTH_CUTOFF_HZ = 1.0  # the root's distance from the camera changes slowly
 
 
@@ -65,6 +68,8 @@ def solve_root(
     w = np.where(conf >= MIN_CONFIDENCE, conf, 0.0)
     solved = (w > 0).sum(axis=1) >= MIN_JOINTS
     w = w * solved[:, None]
+    if prior is not None:
+        prior = _usable_prior(np.asarray(prior, dtype=np.float64))
     root = _least_squares(rel, xn, w, prior, prior_weight)
     depth = np.maximum(rel[..., 2] + root[:, None, 2], 0.1)
     root = _least_squares(rel, xn, w / depth**2 * np.median(depth) ** 2, prior, prior_weight)
@@ -73,7 +78,7 @@ def solve_root(
 
 def _least_squares(rel, xn, w, prior, prior_weight):
     ata, atb = _normal_equations(rel, xn, w)
-    if prior is not None:
+    if prior is not None and prior_weight > 0:
         lam = prior_weight * np.maximum(w.sum(axis=1), 1.0)[:, None]
         ata = ata + lam[..., None] * np.eye(3)
         atb = atb + lam * np.asarray(prior, dtype=np.float64)
@@ -82,12 +87,22 @@ def _least_squares(rel, xn, w, prior, prior_weight):
     return np.linalg.solve(ata, atb[..., None])[..., 0]
 
 
+def _usable_prior(prior: np.ndarray) -> np.ndarray | None:
+    """The model's root (T, 3), or None when it is missing (zeros, NaN, behind the camera)."""
+    if not np.isfinite(prior).all() or np.median(prior[:, 2]) < 0.3:
+        return None
+    return prior
+
+
 def _fill(root: np.ndarray, solved: np.ndarray, prior: np.ndarray | None) -> np.ndarray:
-    """Unsolved frames: the prior if given, else linear interpolation (ends held)."""
-    if prior is not None or solved.all():
-        return np.where(solved[:, None], root, prior if prior is not None else root)
-    if not solved.any():
-        return root
+    """Unsolved frames: the prior rescaled to the solved frames' depths if given, else linear
+    interpolation between solved neighbours (ends held)."""
+    if solved.all() or not solved.any():
+        return root if prior is None or solved.all() else prior.copy()
+    if prior is not None:
+        ok = solved & (prior[:, 2] > 0.1)
+        scale = np.median(root[ok, 2] / prior[ok, 2]) if ok.any() else 1.0
+        return np.where(solved[:, None], root, prior * scale)
     idx = np.arange(len(root))
     out = root.copy()
     for d in range(3):

@@ -22,7 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FileFormatError, MotionSettingsError, PoseTrackMismatchError
+from ..errors import (
+    FileFormatError,
+    MotionSettingsError,
+    NoPersonFoundError,
+    PoseTrackMismatchError,
+)
 from ..progress import ProgressFn, check_cancel, no_progress
 from ..skeleton import LIFT_JOINTS
 from . import bones, contacts, filters, frames, ground, trajectory
@@ -110,6 +115,11 @@ def _check_inputs(pose, track, *, focal_px, camera_height, tilt, strength) -> No
         )
     if t3 == 0:
         raise PoseTrackMismatchError("The pose has no frames: lift a non-empty keypoint track.")
+    if not np.any(track.detected):
+        raise NoPersonFoundError(
+            "Nobody was detected in any frame, so there is no motion to place in the world: "
+            "check the video shows a whole person, or choose another frame range."
+        )
     if focal_px is not None and not focal_px > 0:
         raise MotionSettingsError(f"Focal length {focal_px} px must be positive (or auto).")
     if camera_height is not None and not camera_height > 0.1:
@@ -171,7 +181,7 @@ def to_world(
     rel = filters.smooth(raw, fps, smoothing, strength)
     rel = rel - rel[:, :1]
     done("smooth", 0.2)
-    valid = detected if detected.any() else None
+    valid = detected
     rel = bones.lock_bone_lengths(rel, bones.median_bone_lengths(rel, valid))
     done("bones", 0.3)
     root, _ = trajectory.solve_root(rel, kp[..., :2], conf, focal, center, prior=raw_root)
