@@ -23,8 +23,10 @@ import contextlib
 import multiprocessing
 import os
 import queue
+import runpy
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -45,6 +47,9 @@ MIN_FRAMES_PER_WORKER = 2 * WARMUP_FRAMES  # below this a worker costs more than
 CANCEL_GRACE_S = 0.5
 PROGRESS_EVERY = 5  # worker frames per progress message
 _POLL_S = 0.05
+_ENTRY = Path(__file__).with_name("worker_entry.py")
+_LIFTING_DIR = Path(__file__).resolve().parents[1]
+WORKER_RUN_NAME = "lift_keypoints_worker"
 
 
 def default_workers() -> int:
@@ -69,6 +74,14 @@ class Plan:
     def count(self, first: int) -> int | None:
         """Frames of the plan from frame index ``first`` on (None if the end is unknown)."""
         return None if self.stop is None else len(range(first, self.stop, self.stride))
+
+    def to_dict(self) -> dict:
+        """Plain data (a worker process may not know this module by the same name)."""
+        return {**asdict(self), "settings": self.settings.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Plan:
+        return cls(**{**data, "settings": DetectorSettings(**data["settings"])})
 
 
 @dataclass
@@ -126,9 +139,13 @@ def run_range(
         return rows.arrays(), sorted(i for i in source.failed if i >= keep_from)
 
 
-def _worker_main(wid, plan, orders, messages, stop) -> None:
-    """Body of worker process ``wid``: get ready, wait for a range, track it, send rows."""
+def worker_main(wid, plan, orders, messages, stop) -> None:
+    """Body of worker process ``wid``: get ready, wait for a range, track it, send rows.
+
+    ``plan`` is :meth:`Plan.to_dict` data; everything sent back is plain data too.
+    """
     try:
+        plan = Plan.from_dict(plan)
         pose = make_pose(plan.settings)  # imports MediaPipe and loads the graph: ~1 s
         messages.put(("ready", wid))
         order = None
@@ -157,9 +174,14 @@ def _start_pool(plan: Plan, n: int) -> _Pool:
     pool = _Pool(messages=ctx.Queue(), stop=ctx.Event())
     for wid in range(1, n + 1):
         orders = ctx.Queue()
+        args = (wid, plan.to_dict(), orders, pool.messages, pool.stop)
         proc = ctx.Process(
-            target=_worker_main,
-            args=(wid, plan, orders, pool.messages, pool.stop),
+            target=runpy.run_path,  # see worker_entry.py: why not target=worker_main
+            args=(str(_ENTRY),),
+            kwargs={
+                "init_globals": {"LIFTING_DIR": str(_LIFTING_DIR), "WORKER_ARGS": args},
+                "run_name": WORKER_RUN_NAME,
+            },
             name=f"lift-keypoints-{wid}",
             daemon=True,
         )

@@ -108,3 +108,48 @@ def test_short_videos_stay_in_one_process(tmp_path):
 
 def test_default_workers_is_the_core_count():
     assert parallel.default_workers() == len(os.sched_getaffinity(0))
+
+
+NESTED = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location(
+    "outer", sys.argv[1] + "/outer/__init__.py", submodule_search_locations=[sys.argv[1] + "/outer"]
+)
+outer = importlib.util.module_from_spec(spec)
+sys.modules["outer"] = outer
+spec.loader.exec_module(outer)
+from outer.lifting.keypoints import extract_keypoints
+import numpy as np
+if __name__ == "__main__":
+    one = extract_keypoints(sys.argv[2], workers=1)
+    two = extract_keypoints(sys.argv[2], workers=2)
+    assert (one.frame_indices == two.frame_indices).all()
+    print("rows from the worker:", int((one.keypoints != two.keypoints).any(axis=(1, 2)).sum()))
+"""
+
+
+@pytest.mark.slow
+def test_workers_start_when_lifting_is_nested_in_an_unimportable_package(tmp_path, long_video):
+    """As inside Blender (bl_ext.<repo>.lift_mocap.lifting): a new process cannot import the
+    outer package, yet the workers run."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    (outer / "__init__.py").write_text("")
+    (outer / "lifting").symlink_to(Path(__file__).resolve().parents[2] / "lifting")
+    script = tmp_path / "nested.py"
+    script.write_text(NESTED)
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path), str(long_video)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = int(done.stdout.split("rows from the worker:")[1])
+    assert rows > 50
