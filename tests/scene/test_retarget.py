@@ -318,3 +318,25 @@ def test_linked_armature_gets_a_library_override(addon, retarget_module, motion,
     assert target.override_library is not None
     assert target.animation_data.action == out["action"]
     assert linked.animation_data is None or linked.animation_data.action is None
+
+
+def test_panel_shows_the_options_and_the_editable_map(registered, motion):
+    from layout_recorder import draw_panel
+    from lift_mocap.lifting.retarget.bonemap import ROLES
+    from lift_mocap.panels.retarget import LIFT_PT_retarget
+
+    _, _, lengths, _ = motion
+    calls = draw_panel(LIFT_PT_retarget, bpy.context)
+    props = [c[1] for c in calls if c[0] == "prop"]
+    assert props == ["source", "target", "root_motion", "foot_lock"]
+    ops = [c[1] for c in calls if c[0] == "operator"]
+    assert "lift.retarget" in ops and "lift.retarget_automap" in ops
+    assert {"lift.retarget_preset_save", "lift.retarget_preset_load"} <= set(ops)
+    settings = bpy.context.scene.lift.retarget
+    settings.target = build_style(rigs.UNREAL, target_points(lengths, 1.0, 0.0), "UE")
+    assert bpy.ops.lift.retarget_automap() == {"FINISHED"}
+    calls = draw_panel(LIFT_PT_retarget, bpy.context)
+    assert [c[1] for c in calls if c[0] == "prop"].count("bone") == len(ROLES)
+    settings.show_map = False
+    calls = draw_panel(LIFT_PT_retarget, bpy.context)
+    assert [c[1] for c in calls if c[0] == "prop"].count("bone") == 0
