@@ -93,6 +93,7 @@ class _Pool:
     messages: object = None
     stop: object = None
     ready: set = field(default_factory=set)
+    unavailable: set = field(default_factory=set)  # workers that could not start
     done: dict = field(default_factory=dict)  # wid -> (arrays, failed)
     counts: dict = field(default_factory=dict)  # wid -> rows so far
     ranges: dict = field(default_factory=dict)  # wid -> (warm, a, b)
@@ -142,11 +143,16 @@ def run_range(
 def worker_main(wid, plan, orders, messages, stop) -> None:
     """Body of worker process ``wid``: get ready, wait for a range, track it, send rows.
 
-    ``plan`` is :meth:`Plan.to_dict` data; everything sent back is plain data too.
+    ``plan`` is :meth:`Plan.to_dict` data; everything sent back is plain data too. A worker
+    that cannot start says so and leaves its share to the others.
     """
     try:
         plan = Plan.from_dict(plan)
         pose = make_pose(plan.settings)  # imports MediaPipe and loads the graph: ~1 s
+    except Exception as err:
+        messages.put(("unavailable", wid, f"{type(err).__name__}: {err}"))
+        return
+    try:
         messages.put(("ready", wid))
         order = None
         while order is None and not stop.is_set():
@@ -223,7 +229,7 @@ def _run_parallel(plan, pool: _Pool, total, progress, cancel) -> tuple[dict, lis
 
 def _all_ready(pool: _Pool) -> bool:
     alive = {wid for wid, p in enumerate(pool.procs, 1) if p.is_alive()}
-    return bool(pool.ready) and alive <= pool.ready
+    return bool(pool.ready) and alive - pool.unavailable <= pool.ready
 
 
 def _assign(plan: Plan, pool: _Pool, here: int) -> int | None:
@@ -267,6 +273,8 @@ def _drain(pool: _Pool, block: bool) -> None:
         kind, wid = message[0], message[1]
         if kind == "ready":
             pool.ready.add(wid)
+        elif kind == "unavailable":
+            pool.unavailable.add(wid)
         elif kind == "progress":
             pool.counts[wid] = message[2]
         elif kind == "result":
