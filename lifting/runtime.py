@@ -118,15 +118,28 @@ class Lifter:
         return np.asarray(self._run(x), dtype=np.float32)
 
 
-def onnx_lifter(path: Path, prefer: str = "auto", threads: int = 0) -> Lifter:
-    """Load an ONNX lifter written by ``tools/export_onnx.py`` (its metadata gives the
-    receptive field and output joints). ``threads`` 0 lets ONNX Runtime choose."""
+def session_options(providers: list[str], threads: int = 0):
+    """ONNX Runtime session options for ``providers``. DirectML supports neither memory
+    patterns nor parallel execution, so both are off when it is in the list (opset 17 is the
+    newest DirectML runs well, which is what tools/export_onnx.py writes)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.log_severity_level = 3
+    if "DmlExecutionProvider" in providers:
+        options.enable_mem_pattern = False
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    return options
+
+
+def onnx_lifter(path: Path, prefer: str = "auto", threads: int = 0) -> Lifter:
+    """Load an ONNX lifter written by ``tools/export_onnx.py`` (its metadata gives the
+    receptive field and output joints). ``threads`` 0 lets ONNX Runtime choose."""
+    import onnxruntime as ort
+
     providers = onnx_providers(prefer)
+    options = session_options(providers, threads)
     session = ort.InferenceSession(
         str(path),
         sess_options=options,

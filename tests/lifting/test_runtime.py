@@ -121,6 +121,17 @@ def test_provider_order_and_cpu_preference():
         runtime.onnx_providers("gpu")
 
 
+def test_directml_session_options():
+    """DirectML rejects sessions with memory patterns or parallel execution."""
+    import onnxruntime as ort
+
+    dml = runtime.session_options(["DmlExecutionProvider", "CPUExecutionProvider"], threads=2)
+    assert not dml.enable_mem_pattern
+    assert dml.execution_mode == ort.ExecutionMode.ORT_SEQUENTIAL
+    assert dml.intra_op_num_threads == 2
+    assert runtime.session_options(["CPUExecutionProvider"]).enable_mem_pattern
+
+
 def test_auto_device_on_this_machine():
     """'auto' picks what the machine has; on a CPU-only machine that is the CPU."""
     expected = "cuda" if torch.cuda.is_available() else None
