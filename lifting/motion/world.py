@@ -178,7 +178,7 @@ def to_world(
         check_cancel(cancel)
 
     check_cancel(cancel)
-    rel = filters.smooth(raw, fps, smoothing, strength)
+    rel = filters.smooth(bridge_gaps(raw, detected), fps, smoothing, strength)
     rel = rel - rel[:, :1]
     done("smooth", 0.2)
     valid = detected
@@ -235,6 +235,19 @@ def to_world(
     )
 
 
+def bridge_gaps(x: np.ndarray, detected: np.ndarray) -> np.ndarray:
+    """x (T, ...) with frames where nobody was detected (T,) bool replaced by linear
+    interpolation between the nearest detected frames (held at the ends): a lifter's output
+    there is a guess from padding, and the filters would spread it to good frames."""
+    if detected.all() or not detected.any():
+        return x
+    idx = np.arange(len(x))
+    flat = x.reshape(len(x), -1).copy()
+    for k in range(flat.shape[1]):
+        flat[~detected, k] = np.interp(idx[~detected], idx[detected], flat[detected, k])
+    return flat.reshape(x.shape)
+
+
 def _camera_pose(cam_joints, fps, camera_height, tilt):
     """Camera-to-world rotation (3, 3), location (3,), scene scale, and what was estimated."""
     if tilt is None:
@@ -267,14 +280,13 @@ def _camera_pose(cam_joints, fps, camera_height, tilt):
 def _report(raw_cam, world, *, joint_contacts, feet, kp, conf, fps, camera) -> QualityReport:
     """Quality figures of the final world joints against the raw camera-frame lifter output."""
     acc = joint_acceleration(world, fps)
-    inner = slice(1, -1) if len(world) > 2 else slice(None)
     back = frames.to_camera(world, camera["rotation"], camera["location"])
     center = (camera["width"] / 2.0, camera["height"] / 2.0)
     return QualityReport(
         frames=len(world),
         fps=fps,
-        jitter_raw=float(joint_acceleration(raw_cam, fps)[inner].mean()),
-        jitter=float(acc[inner].mean()),
+        jitter_raw=_inner_mean(joint_acceleration(raw_cam, fps)),
+        jitter=_inner_mean(acc),
         foot_slide_cm_per_frame=contacts.foot_slide(world, joint_contacts),
         contact_fraction=float(feet.any(axis=1).mean()),
         bone_length_cv_pct=bones.bone_length_variation(world),
@@ -286,3 +298,8 @@ def _report(raw_cam, world, *, joint_contacts, feet, kp, conf, fps, camera) -> Q
         jitter_per_frame=acc.round(4).tolist(),
         contacts=feet.astype(int).tolist(),
     )
+
+
+def _inner_mean(acc: np.ndarray) -> float:
+    """Mean of a per-frame acceleration (T,) over frames that have one (NaN below 3 frames)."""
+    return float(acc[1:-1].mean()) if len(acc) > 2 else float("nan")

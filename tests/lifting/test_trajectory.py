@@ -1,5 +1,6 @@
 """Root trajectory, floor and camera pose on synthetic projections of mocap with known cameras."""
 
+import json
 from types import SimpleNamespace
 
 import numpy as np
@@ -158,3 +159,23 @@ def test_motion_file_round_trip(mocap_dir, tmp_path):
     np.savez(tmp_path / "bad.npz", joints=m.joints)
     with pytest.raises(FileFormatError):
         Motion.load(tmp_path / "bad.npz")
+
+
+def test_short_clips_and_undetected_frames(mocap_dir):
+    world = clip(mocap_dir, BOW)
+    for t in (1, 2, 5):
+        pose, track, cam = synthetic.make_scene(world[:t], FPS, np.random.default_rng(t))
+        m = to_world(pose, track, focal_px=cam.focal)
+        assert m.joints.shape == (t, 21, 3) and np.isfinite(m.joints).all()
+        assert np.isnan(m.report.jitter) == (t < 3)
+        json.dumps(m.report.to_dict(), allow_nan=False)
+    pose, track, cam = synthetic.make_scene(world[:90], FPS, np.random.default_rng(7))
+    track.detected[30:40] = False
+    track.lift2d[30:40, :, 2] = 0
+    garbage = np.random.default_rng(8).normal(0, 0.3, (10, 21, 3))
+    pose.joints3d[30:40] += garbage  # a lifter's guess where nobody was seen
+    m = to_world(pose, track, focal_px=cam.focal)
+    truth = cam.canonical(world[:90])
+    rel = lambda j: j - j[:, :1]  # noqa: E731
+    err = np.linalg.norm(rel(m.joints) - rel(truth), axis=-1).mean(axis=1)
+    assert err[30:40].max() < 1.3 * err[:30].mean()  # bridged over, not the garbage
