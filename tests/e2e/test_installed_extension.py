@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tools import build_extension
+from tools import build_extension, export_onnx
 
 pytestmark = pytest.mark.slow
 
@@ -121,6 +121,9 @@ def test_zip_contents(linux_zip):
     for dev in ("tests/", "tools/", "bench/", "lifting/train/", "docs/"):
         assert not any(n.startswith(dev) for n in names), dev
     assert not any(n.endswith(".pt") for n in names)
+    for name in export_onnx.bundled_models():  # every bundled lifter ships as ONNX + card
+        assert f"lifting/weights/{name}.onnx" in names, name
+        assert f"lifting/weights/{name}.json" in names, name
 
 
 def test_install_enable_run_uninstall(linux_zip, tmp_path):
