@@ -83,6 +83,10 @@ def probe_drivers(context, obj, bone_names) -> dict:
     """
     pose = obj.pose.bones
     saved = {n: _pose_state(pose[n]) for n in bone_names}
+    anim = obj.animation_data  # animation would overwrite the test pose: detach it meanwhile
+    saved_anim = (anim.action, anim.use_nla) if anim is not None else None
+    if anim is not None:
+        anim.action, anim.use_nla = None, False
     try:
         for n in bone_names:
             pose[n].rotation_mode = "QUATERNION"
@@ -100,6 +104,8 @@ def probe_drivers(context, obj, bone_names) -> dict:
         for n, (mode, quat, euler, loc) in saved.items():
             pose[n].rotation_mode = mode
             pose[n].rotation_quaternion, pose[n].rotation_euler, pose[n].location = quat, euler, loc
+        if saved_anim is not None:
+            anim.action, anim.use_nla = saved_anim
         context.view_layer.update()
     return {
         m: max(drivers, key=lambda d: len(driven_by[d])) if drivers else None

@@ -199,6 +199,11 @@ def test_retarget_onto_a_mixamo_armature_in_a_pose(addon, retarget_module, motio
     assert result["bonemap"].bones["shin.L"] == "mixamorig:LeftLeg"
     assert result["motion"].location_bone == "mixamorig:Hips"
     check_result(result, obj, motion, frames)
+    # again, onto the now animated rig: its animation must not confuse the rig probe
+    again = retarget_module.retarget_onto(bpy.context, obj, joints, frames, fps,
+                                          contacts=contacts)  # fmt: skip
+    assert again["previous_action"] == result["action"].name
+    check_result(again, obj, motion, frames)
 
 
 def test_retarget_onto_an_odd_custom_armature(addon, retarget_module, motion):
