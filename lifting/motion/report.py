@@ -16,11 +16,22 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FileFormatError
-from ..skeleton import LEFT, RIGHT
+from ..skeleton import JOINT_INDEX, LEFT, RIGHT
 
 REPORT_FORMAT_VERSION = 1
 SWAP_RATIO = 0.5  # the swapped labelling must explain the motion at least this much better
 SWAP_MIN_PX = 0.05  # ... and the unswapped one must jump by this fraction of the body height
+_LIMBS = {
+    "legs": ("knee", "ankle", "toe"),
+    "arms": ("elbow", "wrist", "hand"),
+}
+SWAP_GROUPS = (
+    *(
+        (tuple(JOINT_INDEX[f"l_{j}"] for j in js), tuple(JOINT_INDEX[f"r_{j}"] for j in js))
+        for js in _LIMBS.values()
+    ),
+    (LEFT, RIGHT),
+)
 
 
 def joint_acceleration(joints: np.ndarray, fps: float) -> np.ndarray:
@@ -32,22 +43,29 @@ def joint_acceleration(joints: np.ndarray, fps: float) -> np.ndarray:
     return acc
 
 
+def _group_swaps(kp, ok, left, right) -> np.ndarray:
+    """Frames (T-1,) bool where the left/right labels of one joint group flip between frames."""
+    both = ok[1:, left] & ok[1:, right] & ok[:-1, left] & ok[:-1, right]
+    step = lambda a, b: np.linalg.norm(kp[1:, a] - kp[:-1, b], axis=-1)  # noqa: E731
+    same = ((step(left, left) + step(right, right)) * both).sum(axis=1)
+    swap = ((step(left, right) + step(right, left)) * both).sum(axis=1)
+    size = np.ptp(kp[..., 1], axis=1)[1:] * both.sum(axis=1)
+    return (swap < SWAP_RATIO * same) & (same > SWAP_MIN_PX * size) & (size > 0)
+
+
 def count_lr_swaps(keypoints: np.ndarray, confidence: np.ndarray) -> int:
-    """Frames (T, J, 2) px where the 2D left/right labels flip: swapping every left joint with
-    its right twin explains the step from the previous frame far better than not swapping."""
+    """Frames of 2D keypoints (T, J, 2) px where left and right labels flip — of the legs, the
+    arms or the whole body (MediaPipe confuses legs seen from the side most): swapping a
+    group's left joints with their right twins explains the step from the previous frame far
+    better than not swapping. A swap that lasts a few frames counts twice (in and out)."""
     kp = np.asarray(keypoints, dtype=np.float64)[..., :2]
     ok = np.asarray(confidence) >= 0.3
-    left, right = list(LEFT), list(RIGHT)
-    both = ok[1:, left] & ok[1:, right] & ok[:-1, left] & ok[:-1, right]
-    same = np.linalg.norm(kp[1:, left] - kp[:-1, left], axis=-1) + np.linalg.norm(
-        kp[1:, right] - kp[:-1, right], axis=-1
-    )
-    swap = np.linalg.norm(kp[1:, left] - kp[:-1, right], axis=-1) + np.linalg.norm(
-        kp[1:, right] - kp[:-1, left], axis=-1
-    )
-    same, swap = (same * both).sum(axis=1), (swap * both).sum(axis=1)
-    size = np.ptp(kp[..., 1], axis=1)[1:] * both.sum(axis=1)
-    return int(np.sum((swap < SWAP_RATIO * same) & (same > SWAP_MIN_PX * size) & (size > 0)))
+    if len(kp) < 2:
+        return 0
+    flips = np.zeros(len(kp) - 1, dtype=bool)
+    for left, right in SWAP_GROUPS:
+        flips |= _group_swaps(kp, ok, list(left), list(right))
+    return int(flips.sum())
 
 
 @dataclass

@@ -92,6 +92,13 @@ def test_left_right_swaps_are_counted(scene):
         swapped[start : start + 3, list(LEFT)] = kp[start : start + 3, list(RIGHT)]
         swapped[start : start + 3, list(RIGHT)] = kp[start : start + 3, list(LEFT)]
     assert report.count_lr_swaps(swapped, conf) == 4
+    legs = [17, 3, 2], [18, 6, 5]  # r_toe, r_ankle, r_knee / left
+    apart = np.linalg.norm(kp[:, 3] - kp[:, 6], axis=-1) > 0.15 * np.ptp(kp[..., 1], axis=1)
+    s = next(t for t in range(len(kp) - 12) if apart[t] and apart[t + 10])  # feet apart
+    only_legs = kp.copy()
+    only_legs[s : s + 10, legs[0]] = kp[s : s + 10, legs[1]]
+    only_legs[s : s + 10, legs[1]] = kp[s : s + 10, legs[0]]
+    assert report.count_lr_swaps(only_legs, conf) == 2
 
 
 def test_joint_acceleration_of_a_parabola():
