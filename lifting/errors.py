@@ -79,3 +79,7 @@ class LinkedRigError(LiftError):
 
 class NotALiftArmatureError(LiftError):
     """The retarget source is not an armature made by Lift (or has no animation)."""
+
+
+class KeypointsNotFoundError(LiftError):
+    """A 2D keypoints file given to the lifter does not exist."""
