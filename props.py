@@ -16,16 +16,21 @@ _model_items_cache: list = []  # Blender needs the enum strings kept alive
 
 
 def model_items(self, context):
-    """The bundled lifters (``lifting/weights``), "Default" first."""
+    """The bundled pose lifters (``lifting/weights``), "Default" first; trajectory models,
+    which a pose lifter's card names and runs itself, are not offered."""
     from .lifting.models import registry
 
-    items = [("default", "Default", f"The recommended model ({registry.DEFAULT})")]
-    for name in registry.available():  # models with weights and a card in lifting/weights
+    cards = {}
+    for name in registry.available():
         try:
-            card = registry.load_card(name)
+            cards[name] = registry.load_card(name)
         except Exception:  # a broken card must not break the sidebar
-            card = {}
-        items.append((name, name, str(card.get("summary", card.get("description", name)))))
+            cards[name] = {}
+    helpers = {card.get("trajectory_model") for card in cards.values()}
+    items = [("default", "Default", f"The recommended model ({registry.DEFAULT})")]
+    for name, card in cards.items():
+        if name not in helpers:
+            items.append((name, name, str(card.get("summary", card.get("description", name)))))
     _model_items_cache[:] = items
     return _model_items_cache
 
