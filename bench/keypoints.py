@@ -80,6 +80,32 @@ def ours(video: Path, workers: int) -> tuple[float, int]:
     return time.perf_counter() - started, len(track)
 
 
+def accuracy(clip: Path) -> dict | None:
+    """2D error (px) of extract_keypoints on ``clip`` against the ground truth beside it."""
+    import numpy as np
+
+    from lifting.keypoints import extract_keypoints
+    from lifting.skeleton import LIFT_JOINTS
+
+    truth_path = clip.with_suffix(".npz")
+    if not truth_path.exists():
+        return None
+    with np.load(truth_path) as data:
+        truth = data["joints_2d"]
+    track = extract_keypoints(clip, workers=1)
+    rows = track.frame_indices[track.detected]
+    errors = np.linalg.norm(track.lift2d[track.detected, :, :2] - truth[rows], axis=-1)
+    extent = truth[..., 1].max(1) - truth[..., 1].min(1)
+    return {
+        "frames": len(track),
+        "detected_fraction": float(track.detected.mean()),
+        "body_height_px": float(np.median(extent)),
+        "median_px": {n: float(np.median(errors[:, j])) for j, n in enumerate(LIFT_JOINTS)},
+        "median_px_all": float(np.median(errors)),
+        "p90_px_all": float(np.percentile(errors, 90)),
+    }
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clip", type=Path, default=ROOT / "tests/data/sample/walk.mp4")
@@ -106,6 +132,7 @@ def main(argv=None) -> int:
                 runs[name].append(n / seconds)
                 print(f"  {name:5s} {n / seconds:6.1f} frames/s")
     load_after = os.getloadavg()
+    quality = accuracy(args.clip)
     best = {name: max(values) for name, values in runs.items()}
     result = {
         "clip": str(args.clip.relative_to(ROOT) if args.clip.is_relative_to(ROOT) else args.clip),
@@ -120,6 +147,7 @@ def main(argv=None) -> int:
         "loadavg_before": load_before,
         "loadavg_after": load_after,
         "machine": platform.processor() or platform.machine(),
+        "accuracy": quality,
     }
     print(
         f"best of {args.rounds}: bare {best['bare']:.1f}, one worker {best['one']:.1f} "
@@ -127,6 +155,13 @@ def main(argv=None) -> int:
         f"({result['ratio_all_vs_bare']:.2f}x) frames/s; load average before "
         f"{load_before[0]:.2f}, after {load_after[0]:.2f}"
     )
+    if quality:
+        print(
+            f"2D error vs ground truth ({quality['frames']} frames, person in "
+            f"{quality['detected_fraction']:.1%}): median {quality['median_px_all']:.1f} px, "
+            f"p90 {quality['p90_px_all']:.1f} px (body {quality['body_height_px']:.0f} px tall)"
+        )
+        print("  " + ", ".join(f"{k} {v:.1f}" for k, v in quality["median_px"].items()))
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "keypoints.json").write_text(json.dumps(result, indent=1))
     plot(result, OUT / "keypoints.png")
