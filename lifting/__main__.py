@@ -15,6 +15,7 @@ from .errors import LiftError
 COMMANDS: dict[str, tuple[str, str]] = {
     "keypoints": (".keypoints.cli", "detect 2D keypoints in a video (MediaPipe BlazePose)"),
     "lift": (".inference_cli", "lift 2D keypoints to 3D with a bundled model"),
+    "world": (".motion.cli", "place lifted 3D in the world: trajectory, floor, smoothing, feet"),
     "train": (".train.cli", "train a lifter on BVH mocap"),
     "evaluate": (".evaluate", "evaluate lifters on the validation split"),
 }

@@ -12,7 +12,6 @@ and ``bench/motion.py``; nothing here is tuned to any clip.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
@@ -131,20 +130,31 @@ def lifter_like(
 
 
 def make_scene(world: np.ndarray, fps: float, rng: np.random.Generator, **camera_kw):
-    """Everything the world stage needs for one clip: returns (pose, track, cam) where
-    ``pose`` has joints3d, root and ``track`` lift2d, detected, fps, width, height (the same
-    fields as Pose3D and Track2D)."""
+    """Everything the world stage needs for one clip: ``(pose, track, cam)``, a
+    :class:`lifting.inference.Pose3D` (imitated lifter output), a
+    :class:`lifting.keypoints.track.Track2D` (its BlazePose arrays are NaN: only ``lift2d`` is
+    simulated) and the :class:`StaticCamera`."""
+    from ..inference import Pose3D
+    from ..keypoints.track import Track2D
+
     cam = random_camera(world, rng, **camera_kw)
     cam_joints = cam.to_camera(world)
     joints3d, root = lifter_like(cam_joints - cam_joints[:, :1], cam_joints[:, 0], fps, rng)
     kp = render_keypoints(world, cam, rng)
-    pose = SimpleNamespace(joints3d=joints3d, root=root)
-    track = SimpleNamespace(
+    t = len(world)
+    pose = Pose3D(joints3d=joints3d, root=root, model="synthetic (lifter_like)", fps=fps)
+    track = Track2D(
+        keypoints=np.full((t, 33, 3), np.nan, np.float32),
+        presence=np.full((t, 33), np.nan, np.float32),
+        world=np.full((t, 33, 3), np.nan, np.float32),
         lift2d=kp.astype(np.float32),
         detected=kp[..., 2].max(axis=1) > 0,
+        timestamps=np.arange(t) / fps,
+        frame_indices=np.arange(t),
         fps=fps,
         width=cam.width,
         height=cam.height,
+        source="synthetic",
     )
     return pose, track, cam
 
