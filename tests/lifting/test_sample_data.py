@@ -154,3 +154,79 @@ def test_the_projects_camera_functions_reproduce_the_2d(gt):
     np.testing.assert_allclose(cam, gt["joints_camera"], atol=1e-4)
     xy = project(cam, float(gt["focal_px"]), gt["center"])
     np.testing.assert_allclose(xy, gt["joints_2d"], atol=0.01)
+
+
+# --- tools/body_rig.py, the skinning that put the rendered body on the ground-truth joints ---
+
+
+@pytest.fixture(scope="module")
+def body_rig():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "tools" / "body_rig.py"
+    spec = importlib.util.spec_from_file_location("body_rig", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def small_body():
+    """A made-up body: anny-named bones of a standing figure (Z up, facing -Y), 40 vertices
+    near them, each skinned to one or two bones."""
+    heads = {"root": (0, 0, 1.0), "spine04": (0, 0, 1.1), "spine01": (0, 0, 1.3)}
+    heads |= {"neck01": (0, 0, 1.45), "head": (0, 0, 1.55), "eye.L": (0.03, -0.1, 1.62)}
+    for side, x in (("L", 1), ("R", -1)):
+        heads |= {
+            f"upperleg01.{side}": (0.1 * x, 0, 0.95), f"lowerleg01.{side}": (0.11 * x, 0, 0.5),
+            f"foot.{side}": (0.12 * x, 0, 0.08), f"toe3-1.{side}": (0.13 * x, -0.14, 0.02),
+            f"upperarm01.{side}": (0.18 * x, 0, 1.4), f"lowerarm01.{side}": (0.35 * x, 0, 1.2),
+            f"wrist.{side}": (0.5 * x, -0.05, 1.0), f"finger3-1.{side}": (0.56 * x, -0.08, 0.93),
+        }  # fmt: skip
+    names = list(heads)
+    rng = np.random.default_rng(0)
+    bone = rng.integers(0, len(names), 40)
+    other = rng.integers(0, len(names), 40)
+    pos = np.array([heads[n] for n in names])
+    verts = pos[bone] + rng.normal(0, 0.03, (40, 3))
+    bone[0], verts[0] = names.index("head"), (0, -0.02, 1.75)  # the top of the head
+    w = rng.uniform(0.6, 1.0, 40)
+    return {
+        "bone_names": np.array(names),
+        "bone_heads": pos,
+        "vertices": verts,
+        "vertex_bone_indices": np.stack([bone, other], axis=1),
+        "vertex_bone_weights": np.stack([w, 1 - w], axis=1),
+    }
+
+
+def test_skinning_at_rest_returns_the_rest_body(body_rig):
+    body = small_body()
+    rest = body_rig.body_rest_joints(body)
+    out = body_rig.skin(body, rest, rest[None].repeat(2, axis=0))
+    np.testing.assert_allclose(out, np.broadcast_to(body["vertices"], out.shape), atol=1e-5)
+
+
+def test_skinning_follows_a_rigid_motion_of_the_joints(body_rig):
+    body = small_body()
+    rest = body_rig.body_rest_joints(body)
+    a = np.radians(70)
+    rot = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]])
+    shift = np.array([1.5, -2.0, 0.1])
+    out = body_rig.skin(body, rest, (rest @ rot.T + shift)[None])
+    np.testing.assert_allclose(out[0], body["vertices"] @ rot.T + shift, atol=1e-5)
+
+
+def test_skinned_limbs_stretch_onto_the_target_joints(body_rig):
+    body = small_body()
+    rest = body_rig.body_rest_joints(body)
+    target = rest.copy()
+    for s in "lr":  # longer shins: everything from the ankles down moves 5 cm lower
+        target[[JOINT_INDEX[f"{s}_ankle"], JOINT_INDEX[f"{s}_toe"]], 2] -= 0.05
+    # a vertex at the ankle skinned to the shin alone lands on the new ankle only if the shin
+    # segment stretches
+    body["vertices"] = np.vstack([body["vertices"], rest[[JOINT_INDEX["l_ankle"]]]])
+    shin_bone = list(body["bone_names"]).index("lowerleg01.L")
+    body["vertex_bone_indices"] = np.vstack([body["vertex_bone_indices"], [shin_bone, 0]])
+    body["vertex_bone_weights"] = np.vstack([body["vertex_bone_weights"], [1.0, 0.0]])
+    out = body_rig.skin(body, rest, target[None])
+    np.testing.assert_allclose(out[0, -1], target[JOINT_INDEX["l_ankle"]], atol=1e-5)
