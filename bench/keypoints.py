@@ -53,6 +53,16 @@ def looped_clip(clip: Path, seconds: float, dst: Path) -> tuple[Path, int, float
     return dst, n, fps
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and of its finished children (workers)."""
+    import resource
+
+    own, children = (
+        resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def bare_loop(video: Path) -> tuple[float, int]:
     """MediaPipe as its documentation shows it: read, convert to RGB, process. (seconds, n)."""
     import cv2
@@ -117,6 +127,7 @@ def main(argv=None) -> int:
     cores = default_workers()
     load_before = os.getloadavg()
     runs: dict[str, list[float]] = {"bare": [], "one": [], "all": []}
+    cpu_ms: dict[str, list[float]] = {"bare": [], "one": [], "all": []}
     with tempfile.TemporaryDirectory() as tmp:
         video, n, fps = looped_clip(args.clip, args.seconds, Path(tmp) / "looped.mp4")
         print(f"clip: {args.clip.name} looped to {n} frames ({n / fps:.1f} s at {fps:g} fps)")
@@ -127,10 +138,15 @@ def main(argv=None) -> int:
                 ("one", lambda: ours(video, 1)),
                 ("all", lambda: ours(video, cores)),
             ):
+                cpu = cpu_seconds()
                 seconds, frames = run()
+                cpu_ms[name].append((cpu_seconds() - cpu) / n * 1000)
                 assert frames == n, (name, frames, n)
                 runs[name].append(n / seconds)
-                print(f"  {name:5s} {n / seconds:6.1f} frames/s")
+                print(
+                    f"  {name:5s} {n / seconds:6.1f} frames/s, "
+                    f"{cpu_ms[name][-1]:.1f} CPU ms/frame (all processes)"
+                )
     load_after = os.getloadavg()
     quality = accuracy(args.clip)
     best = {name: max(values) for name, values in runs.items()}
@@ -141,6 +157,7 @@ def main(argv=None) -> int:
         "cores": cores,
         "workers_all": cores,
         "fps_runs": runs,
+        "cpu_ms_per_frame_runs": cpu_ms,
         "fps_best": best,
         "ratio_one_vs_bare": best["one"] / best["bare"],
         "ratio_all_vs_bare": best["all"] / best["bare"],
