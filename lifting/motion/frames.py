@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-# Matrix form of camera_to_blender: (X, Y, Z) = (x, z, -y).
-CAMERA_TO_BLENDER = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
-
 
 def camera_to_blender(points: np.ndarray) -> np.ndarray:
     """Camera-frame points (..., 3) → Blender axes (..., 3): ``(X, Y, Z) = (x, z, -y)``.
@@ -22,6 +19,10 @@ def camera_to_blender(points: np.ndarray) -> np.ndarray:
     """
     p = np.asarray(points)
     return np.stack([p[..., 0], p[..., 2], -p[..., 1]], axis=-1)
+
+
+# Matrix form of camera_to_blender (``M @ p``), derived from it so the convention lives once.
+CAMERA_TO_BLENDER = camera_to_blender(np.eye(3)).T
 
 
 def blender_to_camera(points: np.ndarray) -> np.ndarray:
