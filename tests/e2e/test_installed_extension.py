@@ -126,27 +126,52 @@ def test_zip_contents(linux_zip):
         assert f"lifting/weights/{name}.json" in names, name
 
 
-def test_install_enable_run_uninstall(linux_zip, tmp_path):
+def lift_inputs() -> tuple[Path | None, str]:
+    """The sample clip when ``lift.video`` can run on it, else ``(None, why not)``."""
     video = sample_video()
-    res = run_session(linux_zip, tmp_path, video)
+    if video is None:
+        return None, "no sample clip in tests/data/sample"
+    if not export_onnx.bundled_models():
+        return None, "no bundled lifter weights in lifting/weights yet"
+    return video, ""
+
+
+@pytest.fixture(scope="module")
+def session(linux_zip, tmp_path_factory) -> tuple[Path, dict]:
+    """One Blender session: install, enable, lift the sample clip (when possible), disable,
+    uninstall. Returns its folder and what it recorded."""
+    tmp = tmp_path_factory.mktemp("session")
+    return tmp, run_session(linux_zip, tmp, lift_inputs()[0])
+
+
+def test_install_enable_disable_uninstall(session):
+    tmp, res = session
     assert res["install"] == ["FINISHED"]
     assert res["enabled"] and res["operator_registered"]
     local = res["site_packages"]
-    assert local and all(str(tmp_path) in p for p in local)
+    assert local and all(str(tmp) in p for p in local)
     for name, path in res["modules"].items():  # the bundled wheels, not the dev environment
         assert path.startswith(local[0]), (name, path)
     assert set(res["modules"]) >= {"mediapipe", "cv2", "onnxruntime", "matplotlib"}
     assert not res["torch_importable"]
-    if video is not None:
-        assert res["lift"] == ["FINISHED"], res.get("lift_error")
-        assert res["lift_state"] == "FINISHED"
-        assert res["lift_package"].startswith(PACKAGE)
-        assert res["device"] == "onnxruntime:cpu"
-        assert res["frames"] > 0 and res["detected"] > 0
-        assert res["armatures"] and res["keyframed_frames"]
-        assert not res["torch_loaded"], "the shipped path must not need torch"
-        assert_same_3d_as_torch(tmp_path)
     assert res["disabled"] and not res["operator_after_disable"]
     assert res["uninstall"] == ["FINISHED"]
     assert not res["extension_dir_after"]
     assert "mediapipe" not in res["site_packages_after"]
+
+
+def test_lift_video_from_the_installed_extension(session):
+    """``lift.video`` on the sample clip, run by the installed package with the zip's wheels:
+    an animated armature, the ONNX Runtime CPU device, no torch, the reference model's 3D."""
+    video, why_not = lift_inputs()
+    if video is None:
+        pytest.skip(why_not)
+    tmp, res = session
+    assert res["lift"] == ["FINISHED"], res.get("lift_error")
+    assert res["lift_state"] == "FINISHED"
+    assert res["lift_package"].startswith(PACKAGE)
+    assert res["device"] == "onnxruntime:cpu"
+    assert res["frames"] > 0 and res["detected"] > 0
+    assert res["armatures"] and res["keyframed_frames"]
+    assert not res["torch_loaded"], "the shipped path must not need torch"
+    assert_same_3d_as_torch(tmp)
