@@ -179,3 +179,23 @@ def test_short_clips_and_undetected_frames(mocap_dir):
     rel = lambda j: j - j[:, :1]  # noqa: E731
     err = np.linalg.norm(rel(m.joints) - rel(truth), axis=-1).mean(axis=1)
     assert err[30:40].max() < 1.3 * err[:30].mean()  # bridged over, not the garbage
+
+
+@pytest.mark.parametrize("height", [0.4, 3.5])
+def test_floor_from_a_low_or_a_high_camera(mocap_dir, height):
+    world = clip(mocap_dir, WALK)
+    centre = world.reshape(-1, 3).mean(axis=0)
+    target = np.array([centre[0], centre[1], 0.9])
+    location = target + np.array([6.0, 2.0, height - 0.9])
+    cam = synthetic.StaticCamera(800.0, 960, 540, synthetic.look_at(location, target), location)
+    pose, track, _ = synthetic.make_scene(world, FPS, np.random.default_rng(9))
+    cam_joints = cam.to_camera(world)
+    pose.joints3d, pose.root = synthetic.lifter_like(
+        cam_joints - cam_joints[:, :1], cam_joints[:, 0], FPS, np.random.default_rng(10)
+    )
+    track.lift2d = synthetic.render_keypoints(world, cam, np.random.default_rng(11))
+    track.detected = track.lift2d[..., 2].max(axis=1) > 0
+    m = to_world(pose, track, focal_px=cam.focal)
+    assert m.report.camera["tilt_deg"] == pytest.approx(cam.tilt_deg, abs=3.0)
+    assert m.report.camera["height_m"] == pytest.approx(height, abs=0.3)
+    assert np.percentile(m.joints[:, [17, 18], 2], 5) == pytest.approx(0.0, abs=0.05)
