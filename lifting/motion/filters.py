@@ -15,11 +15,13 @@ import numpy as np
 from scipy.signal import butter, filtfilt, freqz, savgol_coeffs, savgol_filter
 
 from ..errors import MotionSettingsError
+from ..progress import CancelToken, check_cancel
 
 FILTERS = ("one_euro", "butterworth", "savgol", "none")
 CUTOFF_MAX_HZ = 12.0  # strength → 0
 CUTOFF_MIN_HZ = 1.0  # strength = 1
 ONE_EURO_BETA = 0.5  # Hz of extra cut-off per m/s of joint speed (One-Euro's speed coefficient)
+CANCEL_EVERY = 2000  # frames between cancel checks in the One-Euro loop (~0.1 s)
 ONE_EURO_D_CUTOFF = 1.0  # Hz, low-pass on the speed estimate (the One-Euro paper's default)
 
 
@@ -37,7 +39,7 @@ def _alpha(cutoff: np.ndarray | float, fps: float) -> np.ndarray:
     return 1.0 / (1.0 + tau * fps)
 
 
-def _one_euro_pass(x: np.ndarray, fps: float, min_cutoff: float, beta: float, d_cutoff: float):
+def _one_euro_pass(x: np.ndarray, fps: float, min_cutoff, beta, d_cutoff, *, cancel=None):
     """One causal One-Euro pass over x (T, N, D); the speed is the norm over D (a joint's
     speed, so the filter treats a joint the same whatever the axes)."""
     out = np.empty_like(x)
@@ -45,6 +47,8 @@ def _one_euro_pass(x: np.ndarray, fps: float, min_cutoff: float, beta: float, d_
     dx = np.zeros(x.shape[1:])
     a_d = _alpha(d_cutoff, fps)
     for t in range(1, len(x)):
+        if t % CANCEL_EVERY == 0:
+            check_cancel(cancel)
         dx = dx + a_d * ((x[t] - out[t - 1]) * fps - dx)
         speed = np.linalg.norm(dx, axis=-1, keepdims=True)
         a = _alpha(min_cutoff + beta * speed, fps)
@@ -60,6 +64,7 @@ def one_euro(
     beta: float = ONE_EURO_BETA,
     d_cutoff: float = ONE_EURO_D_CUTOFF,
     zero_phase: bool = True,
+    cancel: CancelToken | None = None,
 ) -> np.ndarray:
     """One-Euro filter (Casiez et al., CHI 2012) over x (T, ..., D), speeds in units/s.
 
@@ -68,9 +73,9 @@ def one_euro(
     """
     x = np.asarray(x, dtype=np.float64)
     flat = x.reshape(len(x), -1, x.shape[-1]) if x.ndim > 1 else x.reshape(-1, 1, 1)
-    y = _one_euro_pass(flat, fps, min_cutoff, beta, d_cutoff)
+    y = _one_euro_pass(flat, fps, min_cutoff, beta, d_cutoff, cancel=cancel)
     if zero_phase:
-        y = _one_euro_pass(y[::-1], fps, min_cutoff, beta, d_cutoff)[::-1]
+        y = _one_euro_pass(y[::-1], fps, min_cutoff, beta, d_cutoff, cancel=cancel)[::-1]
     return y.reshape(x.shape)
 
 
@@ -120,7 +125,13 @@ def savgol(x: np.ndarray, fps: float, cutoff: float, polyorder: int = 3) -> np.n
     return savgol_filter(x, window, polyorder, axis=0, mode="interp")
 
 
-def smooth(x: np.ndarray, fps: float, method: str = "one_euro", strength: float = 0.5):
+def smooth(
+    x: np.ndarray,
+    fps: float,
+    method: str = "one_euro",
+    strength: float = 0.5,
+    cancel: CancelToken | None = None,
+):
     """Smooth x (T, ..., 3) with ``method`` in :data:`FILTERS` at ``strength`` in [0, 1]."""
     if method not in FILTERS:
         raise MotionSettingsError(
@@ -135,7 +146,7 @@ def smooth(x: np.ndarray, fps: float, method: str = "one_euro", strength: float 
         return x.copy()
     fc = cutoff_hz(strength)
     if method == "one_euro":
-        return one_euro(x, fps, min_cutoff=fc)
+        return one_euro(x, fps, min_cutoff=fc, cancel=cancel)
     if method == "butterworth":
         return butterworth(x, fps, fc)
     return savgol(x, fps, fc)

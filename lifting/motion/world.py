@@ -178,7 +178,7 @@ def to_world(
         check_cancel(cancel)
 
     check_cancel(cancel)
-    rel = filters.smooth(bridge_gaps(raw, detected), fps, smoothing, strength)
+    rel = filters.smooth(bridge_gaps(raw, detected), fps, smoothing, strength, cancel)
     rel = rel - rel[:, :1]
     done("smooth", 0.2)
     valid = detected
@@ -188,7 +188,7 @@ def to_world(
     root = trajectory.smooth_depth(
         root, rel, kp[..., :2], conf, focal=focal, center=center, fps=fps
     )
-    root = filters.smooth(root, fps, smoothing, strength)
+    root = filters.smooth(root, fps, smoothing, strength, cancel)
     cam_joints = rel + root[:, None]
     done("trajectory", 0.5)
     rotation, location, scale, estimated = _camera_pose(cam_joints, fps, camera_height, tilt)

@@ -123,3 +123,16 @@ def test_short_clips_and_other_frame_rates():
 def test_bad_settings_raise(method, strength, fps):
     with pytest.raises(MotionSettingsError):
         filters.smooth(np.zeros((10, 3)), fps, method, strength)
+
+
+def test_one_euro_checks_for_cancel():
+    import threading
+
+    from lifting.errors import Cancelled
+
+    event = threading.Event()
+    event.set()
+    x = np.zeros((5000, 2, 3))
+    with pytest.raises(Cancelled):
+        filters.smooth(x, FPS, "one_euro", 0.5, cancel=event)
+    assert filters.smooth(x, FPS, "one_euro", 0.5, cancel=threading.Event()).shape == x.shape
