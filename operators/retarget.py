@@ -8,7 +8,7 @@ from bpy_extras.io_utils import ExportHelper, ImportHelper
 
 from ..lifting.errors import LiftError
 from ..lifting.retarget.bonemap import ROLES, BoneMap, auto_map
-from ..scene.retarget_apply import retarget_onto, source_joints
+from ..scene.retarget_apply import retarget_onto, source_contacts, source_joints
 from ..scene.rig_read import read_rig
 
 
@@ -47,6 +47,7 @@ class LIFT_OT_retarget(bpy.types.Operator):
         scene = context.scene
         try:
             joints, frames = source_joints(s.source)
+            contacts = source_contacts(s.source, len(frames))
             out = retarget_onto(
                 context,
                 s.target,
@@ -54,6 +55,7 @@ class LIFT_OT_retarget(bpy.types.Operator):
                 frames,
                 scene.render.fps / scene.render.fps_base,
                 bonemap=bonemap_from_slots(s.bones),
+                contacts=contacts,
                 root_motion=s.root_motion,
                 foot_lock=s.foot_lock,
             )

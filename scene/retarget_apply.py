@@ -16,7 +16,7 @@ from ..lifting.retarget.bonemap import BoneMap, auto_map
 from ..lifting.retarget.lift_rig import LIFT_BONES, ROOT_BONE
 from ..lifting.retarget.rest import RestSkeleton
 from ..lifting.retarget.solve import forward_kinematics
-from ..lifting.retarget.transfer import retarget
+from ..lifting.retarget.transfer import location_bone, retarget
 from ..lifting.skeleton import JOINT_INDEX, NUM_JOINTS
 from . import compat
 from .keyframes import pose_plan, write_plan
@@ -41,6 +41,17 @@ def lift_rest(obj) -> RestSkeleton:
         head_joint=[JOINT_INDEX[b[1]] for b in LIFT_BONES],
         tail_joint=[JOINT_INDEX[b[2]] for b in LIFT_BONES],
     )
+
+
+CONTACTS_PROP = "lift_contacts"  # optional on a Lift armature: Motion.contacts, flat 0/1 (T*2)
+
+
+def source_contacts(obj, num_frames: int) -> np.ndarray | None:
+    """Foot contacts (T, 2) stored on a Lift armature, or None (the retarget detects them)."""
+    if CONTACTS_PROP not in obj:
+        return None
+    flat = np.asarray(list(obj[CONTACTS_PROP]), dtype=bool)
+    return flat.reshape(num_frames, 2) if flat.size == 2 * num_frames else None
 
 
 def source_joints(obj) -> tuple[np.ndarray, np.ndarray]:
@@ -109,6 +120,7 @@ def retarget_onto(
     rig.drivers = {b: d for b, d in probed.items()}
     motion = retarget(joints, rig, bonemap, fps=fps, contacts=contacts,
                       root_motion=root_motion, foot_lock=foot_lock)  # fmt: skip
+    _clear_pose(target, rig, bonemap)
     for name in motion.bones:
         target.pose.bones[name].rotation_mode = "QUATERNION"
     locations = {motion.location_bone: motion.locations} if motion.location_bone else None
@@ -130,3 +142,15 @@ def retarget_onto(
         "rigify_switches": switches,
         "previous_action": previous.name if previous is not None else None,
     }
+
+
+def _clear_pose(target, rig, bonemap) -> None:
+    """Rest pose for every bone the retarget may key (mapped bones, the root, the bone that
+    carries hips and chest): values left by an earlier action must not add to the new one."""
+    names = set(bonemap.bones.values())
+    names.add(rig.names[location_bone(rig, bonemap, "hips")])
+    for name in names:
+        pose_bone = target.pose.bones[name]
+        pose_bone.location = (0.0, 0.0, 0.0)
+        pose_bone.rotation_quaternion = (1.0, 0.0, 0.0, 0.0)
+        pose_bone.rotation_euler = (0.0, 0.0, 0.0)

@@ -270,7 +270,10 @@ def _map_torso(rig, cands, found):
         if bone is not None:
             found[role] = bone
     _map_spine(rig, cands, found, arms_lca)
-    root = _pick(cands.get("root", []), lambda i: hips is not None and _is_ancestor(rig, i, hips))
+    root = _pick(  # above the hips, or a top-level bone they follow by constraints (Rigify)
+        cands.get("root", []),
+        lambda i: hips is not None and (_is_ancestor(rig, i, hips) or rig.parents[i] < 0),
+    )
     if root is not None:
         found["root"] = root
 

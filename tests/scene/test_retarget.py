@@ -182,6 +182,12 @@ def test_retarget_onto_a_generated_rigify_rig(addon, retarget_module, motion):
     assert any("IK_FK" in s for s in result["rigify_switches"])
     errors = check_result(result, rig, motion, frames)
     print("rigify mean errors (cm):", {k: round(v * 100, 2) for k, v in errors.items()})
+    # again with root motion on Rigify's root bone (torso follows it by constraints); the
+    # torso's keyed location from the first action must not linger
+    again = retarget_module.retarget_onto(bpy.context, rig, joints, frames, fps,
+                                          contacts=contacts, root_motion="root")  # fmt: skip
+    assert again["motion"].location_bone == "root"
+    check_result(again, rig, motion, frames)
     # the deforming skeleton follows the FK controls
     bpy.context.scene.frame_set(40)
     for ctrl, deform in (("hand_fk.L", "DEF-hand.L"), ("foot_fk.R", "DEF-foot.R")):
@@ -250,6 +256,13 @@ def test_operator_moves_a_lift_armature_onto_a_mixamo_rig(registered, mocap_dir,
     joints = np.asarray(result.motion.joints, dtype=np.float64)
     read_back, frames = source_joints(source)
     assert len(frames) == FRAMES
+    from lift_mocap.scene.retarget_apply import CONTACTS_PROP, source_contacts
+
+    assert source_contacts(source, FRAMES) is None
+    stored = detect_contacts(joints, 30.0)[1]
+    source[CONTACTS_PROP] = stored.ravel().astype(int).tolist()
+    assert np.array_equal(source_contacts(source, FRAMES), stored)
+    assert source_contacts(source, FRAMES - 1) is None
     assert np.abs(read_back - joints).max() < 0.005
     target = build_style(rigs.MIXAMO, target_points(median_lengths(joints), 1.0, 30.0), "Mixamo")
     settings = bpy.context.scene.lift.retarget
