@@ -358,3 +358,19 @@ def test_panel_shows_the_options_and_the_editable_map(registered, motion):
     settings.show_map = False
     calls = draw_panel(LIFT_PT_retarget, bpy.context)
     assert [c[1] for c in calls if c[0] == "prop"].count("bone") == 0
+
+
+def test_rigify_metarig_as_shipped_is_mapped(addon):
+    import addon_utils
+    from lift_mocap.lifting.retarget.bonemap import auto_map
+    from lift_mocap.scene.rig_read import read_rig
+
+    fresh_scene()
+    addon_utils.enable("rigify", default_set=True)
+    bpy.ops.object.armature_human_metarig_add()
+    bones = auto_map(read_rig(bpy.context.object)).bones
+    assert bones["hips"] == "spine" and bones["head"] == "spine.006"
+    assert bones["neck"] == "spine.004" and bones["chest"] in ("spine.002", "spine.003")
+    for s in "LR":
+        for part in ("shoulder", "upper_arm", "forearm", "hand", "thigh", "shin", "foot", "toe"):
+            assert bones[f"{part}.{s}"] == f"{part}.{s}"
