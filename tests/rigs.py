@@ -35,6 +35,10 @@ def rest_points(lift_rest: np.ndarray, arm_drop_deg: float = 0.0) -> dict[str, n
         out[f"{s}_hand_end"] = p[f"{s}_hand"] + np.array([sign * 0.04, 0.0, 0.0])
         out[f"{s}_clav"] = p["thorax"] + np.array([sign * 0.02, -0.03, 0.0])
         out[f"{s}_elbow_mid"] = 0.5 * (p[f"{s}_shoulder"] + p[f"{s}_elbow"])
+        out[f"{s}_wrist_mid"] = 0.5 * (p[f"{s}_elbow"] + p[f"{s}_wrist"])
+        out[f"{s}_knee_mid"] = 0.5 * (p[f"{s}_hip"] + p[f"{s}_knee"])
+        out[f"{s}_metatarsal"] = 0.5 * (p[f"{s}_ankle"] + p[f"{s}_toe"])
+        out[f"{s}_pelvis_low"] = 0.5 * (p["pelvis"] + p[f"{s}_hip"])
         out[f"{s}_breast"] = p["upper_mid"] if "upper_mid" in p else out["upper_mid"]
         out[f"{s}_breast"] = out["upper_mid"] + np.array([sign * 0.1, -0.1, 0.0])
         out[f"{s}_breast_tip"] = out[f"{s}_breast"] + np.array([0.0, -0.08, 0.0])
@@ -42,7 +46,7 @@ def rest_points(lift_rest: np.ndarray, arm_drop_deg: float = 0.0) -> dict[str, n
             a = np.radians(arm_drop_deg) * sign
             rot = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
             pivot = p[f"{s}_shoulder"]
-            for k in ("elbow", "wrist", "hand", "hand_end", "elbow_mid"):
+            for k in ("elbow", "wrist", "hand", "hand_end", "elbow_mid", "wrist_mid"):
                 key = f"{s}_{k}"
                 out[key] = pivot + rot @ (out[key] - pivot)
     return out
@@ -166,6 +170,35 @@ CUSTOM = [
     ("R_Foot", "R_Calf", "r_ankle", "r_toe", -1.1),
 ]
 
+# DAZ Genesis style: camelCase, l/r prefixes, bend/twist pairs, two-bone abdomen and chest.
+DAZ = [
+    ("hip", None, "pelvis", "lower_mid", 0.0),
+    ("pelvis", "hip", "pelvis", "l_pelvis_low", 0.0),
+    ("abdomenLower", "hip", "lower_mid", "spine", 0.0),
+    ("abdomenUpper", "abdomenLower", "spine", "upper_mid", 0.0),
+    ("chestLower", "abdomenUpper", "upper_mid", "thorax", 0.0),
+    ("chestUpper", "chestLower", "thorax", "neck_mid", 0.0),
+    ("neckLower", "chestUpper", "thorax", "neck_mid", 0.0),
+    ("neckUpper", "neckLower", "neck_mid", "neck", 0.0),
+    ("head", "neckUpper", "neck", "head", 0.0),
+    *_both(
+        [
+            ("{s}Collar", "chestUpper", "{s}_clav", "{s}_shoulder", 0.0),
+            ("{s}ShldrBend", "{s}Collar", "{s}_shoulder", "{s}_elbow_mid", 0.0),
+            ("{s}ShldrTwist", "{s}ShldrBend", "{s}_elbow_mid", "{s}_elbow", 0.0),
+            ("{s}ForearmBend", "{s}ShldrTwist", "{s}_elbow", "{s}_wrist_mid", 0.0),
+            ("{s}ForearmTwist", "{s}ForearmBend", "{s}_wrist_mid", "{s}_wrist", 0.0),
+            ("{s}Hand", "{s}ForearmTwist", "{s}_wrist", "{s}_hand", 0.0),
+            ("{s}ThighBend", "pelvis", "{s}_hip", "{s}_knee_mid", 0.0),
+            ("{s}ThighTwist", "{s}ThighBend", "{s}_knee_mid", "{s}_knee", 0.0),
+            ("{s}Shin", "{s}ThighTwist", "{s}_knee", "{s}_ankle", 0.0),
+            ("{s}Foot", "{s}Shin", "{s}_ankle", "{s}_metatarsal", 0.0),
+            ("{s}Metatarsals", "{s}Foot", "{s}_metatarsal", "{s}_toe", 0.0),
+            ("{s}Toe", "{s}Metatarsals", "{s}_toe", "{s}_toe_end", 0.0),
+        ]
+    ),
+]
+
 EXPECTED = {
     "mixamo": {
         "hips": "mixamorig:Hips",
@@ -244,7 +277,28 @@ EXPECTED = {
         "foot.R": "R_Foot",
     },
 }
-STYLES = {"mixamo": MIXAMO, "unreal": UNREAL, "metarig": METARIG, "custom": CUSTOM}
+EXPECTED["daz"] = {
+    "hips": "hip",
+    "spine": "abdomenLower",
+    "chest": "chestLower",
+    "neck": "neckLower",
+    "head": "head",
+    **{
+        f"{role}.{s.upper()}": f"{s}{name}"
+        for s in "lr"
+        for role, name in (
+            ("shoulder", "Collar"),
+            ("upper_arm", "ShldrBend"),
+            ("forearm", "ForearmBend"),
+            ("hand", "Hand"),
+            ("thigh", "ThighBend"),
+            ("shin", "Shin"),
+            ("foot", "Foot"),
+            ("toe", "Toe"),
+        )
+    },
+}
+STYLES = {"mixamo": MIXAMO, "unreal": UNREAL, "metarig": METARIG, "custom": CUSTOM, "daz": DAZ}
 
 
 def default_lift_rest() -> np.ndarray:

@@ -42,7 +42,7 @@ _KEYWORDS = {
     "neck": {"neck"},
     "head": {"head", "skull"},
     "shoulder": {"shoulder", "clavicle", "collar", "collarbone", "clav", "scapula"},
-    "upper_arm": {"upperarm", "arm", "uparm", "humerus", "armupper", "bicep"},
+    "upper_arm": {"upperarm", "arm", "uparm", "humerus", "armupper", "bicep", "shldr"},
     "forearm": {"forearm", "lowerarm", "elbow", "armlower", "lowarm", "radius", "ulna"},
     "hand": {"hand", "wrist"},
     "thigh": {"thigh", "upleg", "upperleg", "femur", "legupper", "hip", "uprleg"},
@@ -59,9 +59,12 @@ _EXCLUDE = {
     "index", "middle", "mid", "ring", "pinky", "thumb", "finger", "fingers", "palm", "metacarpal",
     "eye", "jaw", "teeth", "tongue", "lip", "brow", "lid", "ear", "nose", "cheek", "breast",
     "chin", "forehead", "temple", "face", "hair", "tail", "rot", "damp", "follow", "int",
-    "str", "hose", "ctrlik", "lock", "offset", "aim", "bend", "upvec", "jiggle", "dummy",
+    "str", "hose", "ctrlik", "lock", "offset", "aim", "upvec", "jiggle", "dummy",
 }  # fmt: skip
-_IGNORE = {"fk", "ctrl", "ctl", "jnt", "bone", "bn", "bind", "bip", "bip01", "sk", "c", "j", "b"}
+_IGNORE = {
+    "fk", "ctrl", "ctl", "jnt", "bone", "bn", "bind", "bip", "bip01", "sk", "c", "j", "b", "cc",
+    "base", "bend",
+}  # fmt: skip
 _PENALTY = {"def": 2, "org": 3}
 
 

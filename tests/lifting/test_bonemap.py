@@ -55,6 +55,19 @@ def test_name_words_and_classify_cover_the_usual_spellings():
         "Spine_Lower": ("spine", None, 1),
         "lowerarm_l": ("forearm", "L", 0),
         "L.ForeArm": ("forearm", "L", 0),
+        # DAZ Genesis
+        "lThighBend": ("thigh", "L", 0),
+        "lShldrBend": ("upper_arm", "L", 0),
+        "rForearmBend": ("forearm", "R", 0),
+        "lThighTwist": (None, None, 0),
+        "abdomenLower": ("spine", None, 1),
+        # Character Creator / iClone
+        "CC_Base_L_Thigh": ("thigh", "L", 0),
+        "CC_Base_R_Calf": ("shin", "R", 0),
+        "CC_Base_L_ToeBase": ("toe", "L", 0),
+        "CC_Base_Hip": ("hips", None, 0),
+        "CC_Base_BoneRoot": ("root", None, 0),
+        "CC_Base_L_UpperarmTwist01": (None, None, 0),
     }
     for name, want in cases.items():
         assert classify(name) == want, name

@@ -86,6 +86,7 @@ def mapped_joints(bonemap, heads, tails):
         ("unreal", 1.3, 45.0, "root"),
         ("metarig", 0.8, 30.0, "hips"),
         ("custom", 1.1, 10.0, "object"),
+        ("daz", 0.95, 20.0, "hips"),
     ],
 )
 def test_mapped_joints_follow_the_scaled_source(clip, style, scale, arm_drop, root_motion):
