@@ -110,11 +110,14 @@ def retarget_onto(
     "rigify_switches", "previous_action"}``; ``object`` is a library override when ``target``
     was linked. Raises ``RigMappingError``, ``LinkedRigError``.
     """
-    target = editable_armature(context, target)
-    switches = prepare_rigify(target)
-    rig = read_rig(target)
+    if target is None or target.type != "ARMATURE":
+        editable_armature(context, target)  # raises the error that says so
+    rig = read_rig(target)  # nothing changes before the map is known to be good
     bonemap = bonemap if bonemap is not None else auto_map(rig)
     bonemap.check(rig)
+    target = editable_armature(context, target)
+    switches = prepare_rigify(target)
+    rig.object_matrix = np.array(target.matrix_world)
     driven = [b for r, b in bonemap.bones.items() if b and r != "root"]
     probed = probe_drivers(context, target, driven)
     rig.drivers = {b: d for b, d in probed.items()}

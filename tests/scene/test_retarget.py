@@ -234,10 +234,12 @@ def test_unmappable_armature_raises_and_writes_nothing(addon, retarget_module, m
     obj = build_style(chain, target_points(lengths, 1.0, 0.0), "Snake")
     from lift_mocap.lifting.errors import RigMappingError
 
+    obj.pose.bones["Bone"]["IK_FK"] = 0.0  # a Rigify-like switch must stay as it was
     before = set(bpy.data.actions)
     with pytest.raises(RigMappingError, match=r"thigh\.L"):
         retarget_module.retarget_onto(bpy.context, obj, joints, np.arange(FRAMES), fps)
     assert set(bpy.data.actions) == before
+    assert obj.pose.bones["Bone"]["IK_FK"] == 0.0
 
 
 def slot_map(settings):
