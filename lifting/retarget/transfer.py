@@ -4,7 +4,9 @@
 Stages, in order:
 
 1. the target's rest pose as lift joints, and the scale from the motion's body height to the
-   target's (``scale`` × motion metres = armature units);
+   target's in world units (``scale`` × motion metres); the motion keeps its world axes
+   whatever the armature object's rotation and scale (an FBX import's Y-up armature space
+   with 0.01 scale works as is), its world origin going to the armature object's origin;
 2. per mapped bone, the world rotation of its body part away from the target's rest pose
    (:mod:`body_frames`), applied to the bone's own rest orientation: rest-pose differences
    (A/T pose) and rolls are handled per bone because each bone keeps its own rest frame;
@@ -56,7 +58,7 @@ class TargetMotion:
     - ``object_locations (T, 3)``: the armature object's world locations for ``"object"``
       root motion, else None.
     - ``joints (T, 21, 3)``: where the target's lift joints end up (armature space), as this
-      module's model of the rig predicts; ``scale``: armature units per motion metre.
+      module's model of the rig predicts; ``scale``: world units per motion metre.
     """
 
     bones: tuple[str, ...]
@@ -171,22 +173,26 @@ def _joint_positions(rig, bonemap, roles, heads, world):
     return out
 
 
-def pivot_contacts(joints: np.ndarray, contacts: np.ndarray, scale: float = 1.0) -> np.ndarray:
+def pivot_contacts(
+    joints: np.ndarray, contacts: np.ndarray, scale: float = 1.0, up=(0.0, 0.0, 1.0)
+) -> np.ndarray:
     """Per-joint contacts (T, 4) (left ankle, left toe, right ankle, right toe) from foot
     contacts (T, 2): a planted foot pivots about its heel while the ankle is within 3 cm
-    (× ``scale``) of its lowest level, else about its toe. (T, 4) input is returned as is."""
+    (× ``scale``) of its lowest level along ``up``, else about its toe. (T, 4) input is
+    returned as is."""
     contacts = np.asarray(contacts, dtype=bool)
     if contacts.shape[1] == 4:
         return contacts
-    ankles = joints[:, [J["l_ankle"], J["r_ankle"]], 2]
+    ankles = joints[:, [J["l_ankle"], J["r_ankle"]]] @ np.asarray(up, dtype=np.float64)
     heel_down = ankles - np.percentile(ankles, 5, axis=0) < 0.03 * scale
     out = np.stack([contacts & heel_down, contacts & ~heel_down], axis=-1)
     return out.reshape(len(contacts), 4)
 
 
-def _lock_feet(target, world, pos, contacts, fps):
+def _lock_feet(target, world, pos, contacts, *, fps, up):
     """Hold each planted foot's pivot (heel or toe, ``contacts (T, 4)`` as from
-    :func:`pivot_contacts`) still over the floor (x, y) by two-bone IK on thigh and shin; the
+    :func:`pivot_contacts`) still over the floor (across unit ``up``) by two-bone IK on thigh
+    and shin; the
     foot keeps its world orientation. Updates ``world``; returns the new joints (T, 21, 3)."""
     out = target.copy()
     for f, side in enumerate(("l", "r")):
@@ -198,7 +204,7 @@ def _lock_feet(target, world, pos, contacts, fps):
         from_heel = goals[:, 0] - out[:, ankle]
         from_toe = goals[:, 1] - out[:, toe]
         move = np.where(wt > wa, wt * from_toe, wa * from_heel)
-        move[:, 2] = 0.0  # hold still over the floor; heels and toes may still lift
+        move -= (move @ up)[:, None] * up  # hold still over the floor; heels may still lift
         goal = out[:, ankle] + move
         thigh = np.linalg.norm(out[:, knee] - out[:, hip], axis=-1, keepdims=True)
         shin = np.linalg.norm(out[:, ankle] - out[:, knee], axis=-1, keepdims=True)
@@ -236,16 +242,18 @@ def retarget(
 
     ``contacts (T, 2)`` bool (left, right foot; ``Motion.contacts``) or (T, 4) (left ankle,
     left toe, right ankle, right toe) drive foot locking; None detects them from the motion.
-    ``scale`` (armature units per metre) defaults to the ratio of body heights. The motion's
-    world origin maps to the armature's origin and its axes to the armature's axes (a rotated
-    armature object turns the motion with it).
+    ``scale`` (world units per metre) defaults to the ratio of body heights. The motion's
+    world origin maps to the armature object's origin; its axes stay the world's.
     """
     bonemap.check(rig)
     joints = np.asarray(joints, dtype=np.float64)
     rest = rest_lift_joints(rig, bonemap)
+    to_world = rig.object_matrix[:3, :3]
     if scale is None:
-        scale = float(body_height(rest) / np.median(body_height(joints)))
-    goal = joints * scale
+        scale = float(body_height(rest @ to_world.T) / np.median(body_height(joints)))
+    goal = (joints * scale) @ np.linalg.inv(to_world).T  # armature space
+    up = np.linalg.solve(to_world, [0.0, 0.0, 1.0])
+    up /= np.linalg.norm(up)
     roles = [r for r in bonemap.bones if bonemap.bones[r] and r != "root"]
     idx = [rig.index(bonemap.bones[r]) for r in roles]
     parent = effective_parents(rig, idx)
@@ -258,8 +266,8 @@ def retarget(
         if contacts is None:
             contacts = detect_contacts(joints, fps)[1]
         pos = {r: k for k, r in enumerate(roles)}
-        pivots = pivot_contacts(goal, contacts, scale)
-        posed = _lock_feet(posed, world, pos, pivots, fps)
+        pivots = pivot_contacts(goal, contacts, scale / rig.object_scale, up)
+        posed = _lock_feet(posed, world, pos, pivots, fps=fps, up=up)
     rotations = _local_rotations(rig, idx, parent, world)
     loc_bone = location_bone(rig, bonemap, root_motion)
     if loc_bone is None:

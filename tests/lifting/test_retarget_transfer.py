@@ -56,9 +56,10 @@ def evaluate(rig, result):
     if result.location_bone:
         loc[:, rest.index(result.location_bone)] = result.locations
     heads, tails, _ = forward_kinematics(rest, rot, loc)
+    m3, origin = rig.object_matrix[:3, :3], rig.object_matrix[:3, 3]
     if result.object_locations is not None:
-        heads = heads + (result.object_locations - rig.object_matrix[:3, 3])[:, None]
-        tails = tails + (result.object_locations - rig.object_matrix[:3, 3])[:, None]
+        origin = result.object_locations[:, None]
+    heads, tails = heads @ m3.T + origin, tails @ m3.T + origin  # world
     return {n: heads[:, i] for i, n in enumerate(rest.names)}, {
         n: tails[:, i] for i, n in enumerate(rest.names)
     }
@@ -99,7 +100,7 @@ def test_mapped_joints_follow_the_scaled_source(clip, style, scale, arm_drop, ro
     assert result.scale == pytest.approx(scale, rel=0.02)
     heads, tails = evaluate(rig, result)
     got = mapped_joints(bonemap, heads, tails)
-    want = joints * result.scale
+    want = joints * result.scale + rig.object_matrix[:3, 3]
     for joint, pos in got.items():
         err = np.linalg.norm(pos - want[:, J[joint]], axis=-1).mean() / result.scale
         limit = 0.03 if joint in ENDS else 0.02
@@ -125,6 +126,35 @@ def got_feet(got, heads, tails, bonemap, joint):
     side = joint[0].upper()
     toe = bonemap.bones.get(f"toe.{side}")
     return heads[toe][:, :2] if toe else tails[bonemap.bones[f"foot.{side}"]][:, :2]
+
+
+def test_fbx_style_armature_y_up_in_centimetres(clip):
+    """An FBX import: armature space Y up in centimetres, object rotated 90° about X and scaled
+    0.01. The motion must stand up in the world at the right size, feet planted."""
+    joints = clip.joints[:150].astype(np.float64)
+    rot_x = np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]])
+    matrix = np.eye(4)
+    matrix[:3, :3] = rot_x * 0.01
+    matrix[:3, 3] = (0.5, -1.0, 0.0)
+    world_points = target_points(joints, 1.0, 30.0)
+    inv = np.linalg.inv(matrix)
+    points = {k: inv[:3, :3] @ v + inv[:3, 3] for k, v in world_points.items()}
+    rig = rigs.description(rigs.MIXAMO, points, "FBX", object_matrix=matrix)
+    assert rig.heads[rig.index("mixamorig:Head"), 1] > 100  # centimetres, Y up
+    bonemap = auto_map(rig)
+    contacts = detect_contacts(joints, clip.fps)[1]
+    result = retarget(joints, rig, bonemap, fps=clip.fps, contacts=contacts)
+    assert result.scale == pytest.approx(1.0, rel=0.02)
+    heads, tails = evaluate(rig, result)
+    got = mapped_joints(bonemap, heads, tails)
+    want = joints * result.scale + matrix[:3, 3]
+    for joint, pos in got.items():
+        err = np.linalg.norm(pos - want[:, J[joint]], axis=-1).mean()
+        assert err < (0.03 if joint in ENDS else 0.02), (joint, err)
+    pivots = pivot_contacts(joints, contacts)
+    both = pivots[1:, 0] & pivots[:-1, 0]
+    slide = np.linalg.norm(np.diff(got["l_ankle"][:, :2], axis=0), axis=-1)[both]
+    assert both.sum() > 5 and slide.mean() < 0.005
 
 
 def test_rest_pose_motion_gives_identity_rotations(clip):
