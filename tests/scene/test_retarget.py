@@ -1,9 +1,12 @@
-"""Retarget real mocap onto a generated Rigify rig, a Mixamo-named armature and an odd custom
-one, in Blender (bpy module); positions are read back from Blender's own evaluation.
+"""Retarget the sample clip's ground-truth motion onto a generated Rigify rig, a Mixamo-named
+armature and an odd custom one, in Blender (bpy module); positions are read back from Blender's
+own evaluation.
 
-Each target is built with the mocap subject's proportions (scaled; Rigify's metarig is edited
+Each target is built with the walker's proportions (scaled; Rigify's metarig is edited
 before generating), so a correct retarget puts every mapped joint on the scaled source joint.
 """
+
+from pathlib import Path
 
 import bpy
 import numpy as np
@@ -11,14 +14,13 @@ import pytest
 import rigs
 from mathutils import Vector
 
-from lifting.mocap.dataset import load_clip
 from lifting.motion.contacts import detect_contacts
 from lifting.retarget.lift_rig import median_lengths, rest_joints
 from lifting.retarget.transfer import LIMB_JOINTS, pivot_contacts
 from lifting.skeleton import JOINT_INDEX as J
 
-CLIP = "bandai/dataset-1_walk_normal_001.bvh.gz"
-FRAMES = 120
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "walk.npz"
+FRAMES = 150
 ENDS = {"l_wrist", "r_wrist", "l_hand", "r_hand", "l_ankle", "r_ankle"}
 # lift joint → (role, "head"/"tail") on the target
 JOINT_ROLES = {
@@ -31,12 +33,15 @@ JOINT_ROLES = {
 
 
 @pytest.fixture(scope="module")
-def motion(mocap_dir):
-    clip = load_clip(mocap_dir, CLIP, fps=30.0)
-    joints = clip.joints[:FRAMES].astype(np.float64)
-    contacts = detect_contacts(joints, clip.fps)[1]
-    lengths = median_lengths(clip.joints)
-    return joints, contacts, lengths, clip.fps
+def motion():
+    """The sample clip's ground-truth world motion (tests/data/sample/walk.npz): a walk with a
+    90° turn, 150 frames at 30 fps."""
+    with np.load(SAMPLE) as data:
+        joints = data["joints_world"].astype(np.float64)
+        fps = float(data["fps"])
+        assert list(data["joint_names"]) == list(J)
+    contacts = detect_contacts(joints, fps)[1]
+    return joints, contacts, median_lengths(joints), fps
 
 
 @pytest.fixture(scope="module")
