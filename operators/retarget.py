@@ -70,6 +70,12 @@ class LIFT_OT_retarget(bpy.types.Operator):
         if out["rigify_switches"]:
             notes.append(f"Rigify switched to FK ({len(out['rigify_switches'])} settings)")
         self.report({"INFO"}, "; ".join(notes))
+        if out["warnings"]:
+            self.report(
+                {"WARNING"},
+                "These override the retargeted rotations until muted: "
+                + "; ".join(out["warnings"]),
+            )
         return {"FINISHED"}
 
 

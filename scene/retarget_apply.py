@@ -138,6 +138,7 @@ def retarget_onto(
     action = bpy.data.actions.new(f"{target.name}_Lift")
     write_plan(action, target, plan)
     return {
+        "warnings": ik_overrides(target, motion.bones),
         "object": target,
         "action": action,
         "bonemap": bonemap,
@@ -157,3 +158,14 @@ def _clear_pose(target, rig, bonemap) -> None:
         pose_bone.location = (0.0, 0.0, 0.0)
         pose_bone.rotation_quaternion = (1.0, 0.0, 0.0, 0.0)
         pose_bone.rotation_euler = (0.0, 0.0, 0.0)
+
+
+def ik_overrides(target, bone_names) -> list[str]:
+    """Active IK constraints on keyed bones: they would override the keyed rotations, so the
+    operator warns about them (the retarget never switches a user's constraint off)."""
+    out = []
+    for name in bone_names:
+        for con in target.pose.bones[name].constraints:
+            if con.type == "IK" and not con.mute and con.influence > 0.0:
+                out.append(f"{name!r} has IK constraint {con.name!r}")
+    return out

@@ -209,6 +209,7 @@ def test_retarget_onto_a_mixamo_armature_in_a_pose(addon, retarget_module, motio
                                            contacts=contacts)  # fmt: skip
     assert result["bonemap"].bones["shin.L"] == "mixamorig:LeftLeg"
     assert result["motion"].location_bone == "mixamorig:Hips"
+    assert result["warnings"] == []
     check_result(result, obj, motion, frames)
     # again, onto the now animated rig: its animation must not confuse the rig probe
     again = retarget_module.retarget_onto(bpy.context, obj, joints, frames, fps,
@@ -222,12 +223,16 @@ def test_retarget_onto_an_odd_custom_armature(addon, retarget_module, motion):
     fresh_scene()
     offset = (1.5, -2.0, 0.0)
     obj = build_style(rigs.CUSTOM, target_points(lengths, 1.25, 20.0), "Odd", location=offset)
+    muted = obj.pose.bones["L_Shin"].constraints.new("IK")
+    muted.mute = True
+    obj.pose.bones["R_Calf"].constraints.new("IK").influence = 0.0
     previous = bpy.data.actions.new("UserAction")
     obj.animation_data_create().action = previous
     frames = np.arange(1, FRAMES + 1, dtype=np.float64)
     result = retarget_module.retarget_onto(bpy.context, obj, joints, frames, fps,
                                            contacts=contacts, root_motion="object")  # fmt: skip
     assert result["previous_action"] == "UserAction" and previous.use_fake_user
+    assert result["warnings"] == []  # muted or zero-influence IK does not override
     assert result["action"] != previous and obj.animation_data.action == result["action"]
     check_result(result, obj, motion, frames, offset=offset)
 
@@ -381,3 +386,15 @@ def test_rigify_metarig_as_shipped_is_mapped(addon):
     for s in "LR":
         for part in ("shoulder", "upper_arm", "forearm", "hand", "thigh", "shin", "foot", "toe"):
             assert bones[f"{part}.{s}"] == f"{part}.{s}"
+
+
+def test_live_ik_constraints_on_keyed_bones_are_reported(addon, retarget_module, motion):
+    _, _, lengths, _ = motion
+    fresh_scene()
+    obj = build_style(rigs.MIXAMO, target_points(lengths, 1.0, 0.0), "IKRig")
+    ik = obj.pose.bones["mixamorig:LeftLeg"].constraints.new("IK")
+    ik.name = "Leg IK"
+    got = retarget_module.ik_overrides(obj, ["mixamorig:LeftLeg", "mixamorig:RightLeg"])
+    assert got == ["'mixamorig:LeftLeg' has IK constraint 'Leg IK'"]
+    ik.mute = True
+    assert retarget_module.ik_overrides(obj, ["mixamorig:LeftLeg"]) == []
