@@ -25,7 +25,7 @@ Figures (frame-weighted over clips):
   cheapest possible post-process), measured in the same run.
 
     ./run python bench/motion.py [--clips N] [--out out/bench/motion.json]
-                                 [--plot docs/img/motion.png]
+                                 [--plot docs/img/motion.png] [--weights-dir DIR]
 """
 
 from __future__ import annotations
@@ -58,13 +58,16 @@ CONFIGS = {
 }
 
 
-def lifter_output(track, fallback):
-    """The bundled lifter's Pose3D on the track, or ``fallback`` if there are no weights."""
+def lifter_output(track, fallback, required: bool):
+    """The lifter's Pose3D on the track, or ``fallback`` if there are no weights (an error
+    when ``required``: a mix of lifted and imitated clips would mislabel the figures)."""
     from lifting.inference import lift
 
     try:
         return lift(track.lift2d, track.width, track.height, fps=track.fps, device="cpu"), True
     except (LiftError, FileNotFoundError, ImportError):
+        if required:
+            raise
         return fallback, False
 
 
@@ -171,7 +174,24 @@ def main(argv=None) -> int:
     p.add_argument("--clips", type=int, default=0, help="first N val clips only (0 = all)")
     p.add_argument("--out", type=Path, default=ROOT / "out" / "bench" / "motion.json")
     p.add_argument("--plot", type=Path, default=ROOT / "docs" / "img" / "motion.png")
+    p.add_argument(
+        "--weights-dir",
+        type=Path,
+        help="lift with the models in this folder (e.g. a training run's weights/) instead "
+        "of the bundled ones",
+    )
     args = p.parse_args(argv)
+    if args.weights_dir:
+        from lifting.models import registry
+
+        registry.WEIGHTS_DIR = args.weights_dir  # a script's override; the product never does
+    try:
+        import torch
+
+        torch.set_num_threads(1)  # a shared machine; training runs beside us
+    except ImportError:
+        pass
+
     clips = load_split("val", fps=FPS)
     if args.clips:
         clips = clips[: args.clips]
@@ -181,8 +201,8 @@ def main(argv=None) -> int:
     for i, clip in enumerate(clips):
         world = clip.joints.astype(np.float64)
         imitated, track, cam = synthetic.make_scene(world, FPS, np.random.default_rng(1000 + i))
-        pose, real = lifter_output(track, imitated)
-        used_lifter = real if used_lifter is None else used_lifter and real
+        pose, real = lifter_output(track, imitated, required=bool(used_lifter))
+        used_lifter = real if used_lifter is None else used_lifter
         for name, kw in CONFIGS.items():
             motion = to_world(pose, track, **{"focal_px": cam.focal, **kw})
             rows[name].append(clip_metrics(world, pose, track, cam, motion))
@@ -190,7 +210,11 @@ def main(argv=None) -> int:
             print(f"{i + 1}/{len(clips)} {clip.name}", flush=True)
     base = butterworth_baseline(clips)
     results = {
-        "input": "bundled lifter" if used_lifter else "ground truth + lifter-shaped noise",
+        "input": (
+            ("lifter from " + str(args.weights_dir) if args.weights_dir else "bundled lifter")
+            if used_lifter
+            else "ground truth + lifter-shaped noise"
+        ),
         "configs": {name: aggregate(r) for name, r in rows.items()},
         "baseline_butterworth_ms_per_frame": base,
         "command": "./run python bench/motion.py"

@@ -25,6 +25,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--focal", type=float, help="focal length px (default: 60° FOV)")
     parser.add_argument("--camera-height", type=float, help="metres (default: from the feet)")
     parser.add_argument("--tilt", type=float, help="degrees down (default: from the feet)")
+    parser.add_argument("--subject-height", type=float, help="metres (default: lifter's size)")
     parser.add_argument("--in-place", action="store_true", help="keep the body over the origin")
     parser.add_argument("--smoothing", choices=FILTERS, default="one_euro")
     parser.add_argument("--strength", type=float, default=0.5, help="0..1 (default 0.5)")
@@ -65,6 +66,7 @@ def main(args) -> int:
         smoothing=args.smoothing,
         strength=args.strength,
         foot_lock=args.foot_lock,
+        subject_height=args.subject_height,
     )
     for p in paths.values():
         p.parent.mkdir(parents=True, exist_ok=True)

@@ -4,8 +4,9 @@ Given the root-relative pose ``rel (T, J, 3)`` (camera frame, metres; its bone l
 scale) and the 2D keypoints ``(T, J, 2)`` px with confidences, each frame's root translation
 ``t`` solves, by confidence-weighted linear least squares, the projection equations
 ``(X_j + t_x) − x'_j (Z_j + t_z) = 0`` and ``(Y_j + t_y) − y'_j (Z_j + t_z) = 0`` with
-``x' = (u − c_x) / f`` — one pair per joint, linear in ``t``. A second pass reweights each
-joint by its depth so the residuals are image-plane errors.
+``x' = (u − c_x) / f`` — one pair per joint, linear in ``t``. Further passes reweight each
+joint by its depth so the residuals are image-plane errors, and by a Cauchy weight of its
+reprojection residual so a few bad keypoints (an outlier, a swapped limb) barely move the root.
 
 The trajectory model's root (the lifter's second net) is combined with the geometry where the
 geometry has nothing to say: frames with too few keypoints take the model's root, rescaled to
@@ -21,6 +22,8 @@ import numpy as np
 MIN_CONFIDENCE = 0.3  # keypoints below this do not take part
 MIN_JOINTS = 4  # frames with fewer confident keypoints fall back to the prior / interpolation
 PRIOR_WEIGHT = 0.0  # weight of the model's root relative to one keypoint in every frame
+ROBUST_ITERATIONS = 3  # reweighted passes (depth-normalised, outliers down-weighted)
+ROBUST_MIN_PX = 2.0
 DEPTH_CUTOFF_HZ = 1.0  # the root's distance from the camera changes slowly
 
 
@@ -71,9 +74,20 @@ def solve_root(
     if prior is not None:
         prior = _usable_prior(np.asarray(prior, dtype=np.float64))
     root = _least_squares(rel, xn, w, prior, prior_weight)
-    depth = np.maximum(rel[..., 2] + root[:, None, 2], 0.1)
-    root = _least_squares(rel, xn, w / depth**2 * np.median(depth) ** 2, prior, prior_weight)
+    for _ in range(ROBUST_ITERATIONS):
+        depth = np.maximum(rel[..., 2] + root[:, None, 2], 0.1)
+        robust = _cauchy_weights(rel + root[:, None], xn, focal, depth)
+        weights = w * robust / depth**2 * np.median(depth) ** 2
+        root = _least_squares(rel, xn, weights, prior, prior_weight)
     return _fill(root, solved, prior), solved
+
+
+def _cauchy_weights(points, xn, focal, depth) -> np.ndarray:
+    """Per-keypoint weights (T, J) that shrink with the reprojection residual: Cauchy with a
+    scale of twice the frame's median residual, at least :data:`ROBUST_MIN_PX` pixels."""
+    residual = np.linalg.norm(points[..., :2] / depth[..., None] - xn, axis=-1) * focal
+    scale = np.maximum(2.0 * np.median(residual, axis=1, keepdims=True), ROBUST_MIN_PX)
+    return 1.0 / (1.0 + (residual / scale) ** 2)
 
 
 def _least_squares(rel, xn, w, prior, prior_weight):

@@ -106,7 +106,7 @@ class Motion:
             )
 
 
-def _check_inputs(pose, track, *, focal_px, camera_height, tilt, strength) -> None:
+def _check_inputs(pose, track, *, focal_px, camera_height, tilt, strength, subject_height) -> None:
     t3, t2 = len(pose.joints3d), len(track.lift2d)
     if t3 != t2 or len(pose.root) != t3:
         raise PoseTrackMismatchError(
@@ -128,6 +128,10 @@ def _check_inputs(pose, track, *, focal_px, camera_height, tilt, strength) -> No
         raise MotionSettingsError(f"Camera tilt {tilt}° must be between -89° and 89° (or auto).")
     if not 0.0 <= strength <= 1.0:
         raise MotionSettingsError(f"Smoothing strength {strength} must be between 0 and 1.")
+    if subject_height is not None and not 0.5 <= subject_height <= 2.5:
+        raise MotionSettingsError(
+            f"Subject height {subject_height} m must be between 0.5 and 2.5 m (or auto)."
+        )
 
 
 def to_world(
@@ -141,6 +145,7 @@ def to_world(
     smoothing: str = "one_euro",
     strength: float = 0.5,
     foot_lock: str = "auto",
+    subject_height: float | None = None,
     progress: ProgressFn = no_progress,
     cancel=None,
 ) -> Motion:
@@ -150,9 +155,18 @@ def to_world(
 
     ``focal_px`` None → a 60° horizontal field of view; ``camera_height`` (m) and ``tilt``
     (degrees, positive = looking down) None → estimated from the feet on the floor.
+    ``subject_height`` (m, standing, to the top of the head) None → the lifter's body size.
+    Monocular video cannot tell a small near person from a big far one: a given subject height
+    or camera height fixes the scale (the camera height wins when both are given).
     """
     _check_inputs(
-        pose, track, focal_px=focal_px, camera_height=camera_height, tilt=tilt, strength=strength
+        pose,
+        track,
+        focal_px=focal_px,
+        camera_height=camera_height,
+        tilt=tilt,
+        strength=strength,
+        subject_height=subject_height,
     )
     if foot_lock not in contacts.FOOT_LOCK_MODES:
         raise MotionSettingsError(
@@ -182,7 +196,11 @@ def to_world(
     rel = rel - rel[:, :1]
     done("smooth", 0.2)
     valid = detected
-    rel = bones.lock_bone_lengths(rel, bones.median_bone_lengths(rel, valid))
+    lengths = bones.median_bone_lengths(rel, valid)
+    if subject_height is not None:
+        lengths = bones.scale_to_height(lengths, subject_height)
+    rel = bones.lock_bone_lengths(rel, lengths)
+    rel = rel - rel[:, :1]
     done("bones", 0.3)
     root, _ = trajectory.solve_root(rel, kp[..., :2], conf, focal, center, prior=raw_root)
     root = trajectory.smooth_depth(
@@ -217,6 +235,7 @@ def to_world(
         camera=camera,
     )
     report.camera.update(estimated)
+    report.camera["subject_height_m"] = bones.standing_height(lengths) * scale
     report.bone_length_cv_raw_pct = bones.bone_length_variation(raw, valid)
     report.detection_coverage = float(detected.mean())
     if in_place:

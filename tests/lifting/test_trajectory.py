@@ -14,8 +14,9 @@ from lifting.errors import (
 )
 from lifting.mocap.bvh import load_bvh
 from lifting.mocap.skeletons import to_lift
-from lifting.motion import ground, synthetic, trajectory
+from lifting.motion import bones, ground, synthetic, trajectory
 from lifting.motion.world import Motion, to_world
+from lifting.skeleton import bone_lengths
 
 FPS = 30.0
 WALK = "bandai/dataset-1_walk_normal_001.bvh.gz"
@@ -122,6 +123,34 @@ def test_user_camera_overrides_and_in_place(mocap_dir):
     np.testing.assert_allclose(placed.root[:, 2], free.root[:, 2], atol=1e-5)
     rel = lambda j: j - j[:, :1]  # noqa: E731
     np.testing.assert_allclose(rel(placed.joints), rel(free.joints), atol=1e-5)  # turning kept
+
+
+def test_subject_height_sets_the_scale(mocap_dir):
+    world = clip(mocap_dir, WALK)
+    pose, track, cam = synthetic.make_scene(world, FPS, np.random.default_rng(12))
+    truth = bones.standing_height(bones.median_bone_lengths(world))
+    assert 1.4 < truth < 1.8  # the formula gives a person's height on real mocap
+    small = to_world(pose, track, focal_px=cam.focal, subject_height=1.5)
+    tall = to_world(pose, track, focal_px=cam.focal, subject_height=1.8)
+    assert small.report.camera["subject_height_m"] == pytest.approx(1.5)
+
+    def distance(m):  # median camera-to-pelvis distance, m
+        return np.median(np.linalg.norm(m.root - m.camera["location"], axis=-1))
+
+    expected = (1.8 - bones.ANKLE_HEIGHT) / (1.5 - bones.ANKLE_HEIGHT)
+    assert distance(tall) / distance(small) == pytest.approx(expected, rel=0.02)
+    np.testing.assert_allclose(
+        bone_lengths(tall.joints[40]), expected * bone_lengths(small.joints[40]), rtol=0.02
+    )
+    assert tall.report.reprojection_px == pytest.approx(small.report.reprojection_px, rel=0.05)
+    # With the true pose at the wrong scale, the true height gives the true distance.
+    cam_joints = cam.to_camera(world)
+    pose.joints3d = 0.8 * (cam_joints - cam_joints[:, :1])
+    wrong = to_world(pose, track, focal_px=cam.focal)
+    right = to_world(pose, track, focal_px=cam.focal, subject_height=truth)
+    true_distance = np.median(np.linalg.norm(world[:, 0] - cam.location, axis=-1))
+    assert distance(wrong) == pytest.approx(0.8 * true_distance, rel=0.03)
+    assert distance(right) == pytest.approx(true_distance, rel=0.03)
 
 
 def test_bad_inputs_raise(mocap_dir):
