@@ -1,12 +1,13 @@
 """Keypoint extraction speed: a bare MediaPipe loop vs extract_keypoints (1 and all workers).
 
-All three run in one process, on the same clip, in the same run, interleaved over rounds so a
-change in machine load hits them alike; each figure is frames per second of wall time from
-opening the video to having every frame's landmarks (extract_keypoints also maps them to the
-lift layout and builds the Track2D; no cache). The clip is the sample clip repeated until it
-lasts at least ``--seconds`` (re-encoded once into a temporary MP4 with OpenCV).
+All three are started from one process, on the same clip, in the same run, interleaved over
+rounds so a change in machine load hits them alike; each figure is frames per second of wall
+time from opening the video to having every frame's landmarks (extract_keypoints also maps them
+to the lift layout and builds the Track2D; no cache; "all" includes starting the workers).
+The clip is the sample clip repeated until it lasts at least each of ``--seconds``
+(re-encoded once into a temporary MP4 with OpenCV).
 
-    ./run python -m bench.keypoints [--clip tests/data/sample/walk.mp4] [--seconds 12]
+    ./run python -m bench.keypoints [--clip tests/data/sample/walk.mp4] [--seconds 10 30]
 
 Prints a table and writes ``out/bench/keypoints.json`` and ``.png``. Never passes or fails on
 time. Goals (issue 3): one worker ≥ 0.95x the bare loop; all workers ≥ 1.7x on 2 cores.
@@ -22,6 +23,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "out" / "bench"
@@ -92,8 +95,6 @@ def ours(video: Path, workers: int) -> tuple[float, int]:
 
 def accuracy(clip: Path) -> dict | None:
     """2D error (px) of extract_keypoints on ``clip`` against the ground truth beside it."""
-    import numpy as np
-
     from lifting.keypoints import extract_keypoints
     from lifting.skeleton import LIFT_JOINTS
 
@@ -116,62 +117,70 @@ def accuracy(clip: Path) -> dict | None:
     }
 
 
+def measure(video: Path, n: int, cores: int, rounds: int) -> dict:
+    """Interleaved runs of the three variants on ``video`` (n frames): fps and CPU per frame."""
+    fps: dict[str, list[float]] = {"bare": [], "one": [], "all": []}
+    cpu_ms: dict[str, list[float]] = {"bare": [], "one": [], "all": []}
+    variants = (
+        ("bare", lambda: bare_loop(video)),
+        ("one", lambda: ours(video, 1)),
+        ("all", lambda: ours(video, cores)),
+    )
+    for _ in range(rounds):
+        for name, run in variants:
+            cpu = cpu_seconds()
+            seconds, frames = run()
+            cpu_ms[name].append((cpu_seconds() - cpu) / n * 1000)
+            assert frames == n, (name, frames, n)
+            fps[name].append(n / seconds)
+            print(f"  {name:5s} {n / seconds:6.1f} frames/s, {cpu_ms[name][-1]:.1f} CPU ms/frame")
+    best = {name: max(values) for name, values in fps.items()}
+    return {
+        "frames": n,
+        "fps_runs": fps,
+        "cpu_ms_per_frame_runs": cpu_ms,  # all processes, workers included
+        "fps_best": best,
+        "ratio_one_vs_bare": best["one"] / best["bare"],
+        "ratio_all_vs_bare": best["all"] / best["bare"],
+    }
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clip", type=Path, default=ROOT / "tests/data/sample/walk.mp4")
-    parser.add_argument("--seconds", type=float, default=12.0, help="minimum clip length")
+    parser.add_argument(
+        "--seconds", type=float, nargs="+", default=[10.0, 30.0], help="minimum clip lengths"
+    )
     parser.add_argument("--rounds", type=int, default=2, help="runs of each variant")
     args = parser.parse_args(argv)
     from lifting.keypoints.parallel import default_workers
 
     cores = default_workers()
-    load_before = os.getloadavg()
-    runs: dict[str, list[float]] = {"bare": [], "one": [], "all": []}
-    cpu_ms: dict[str, list[float]] = {"bare": [], "one": [], "all": []}
-    with tempfile.TemporaryDirectory() as tmp:
-        video, n, fps = looped_clip(args.clip, args.seconds, Path(tmp) / "looped.mp4")
-        print(f"clip: {args.clip.name} looped to {n} frames ({n / fps:.1f} s at {fps:g} fps)")
-        ours(video, 1)  # warm the file cache and imports; not timed
-        for _ in range(args.rounds):
-            for name, run in (
-                ("bare", lambda: bare_loop(video)),
-                ("one", lambda: ours(video, 1)),
-                ("all", lambda: ours(video, cores)),
-            ):
-                cpu = cpu_seconds()
-                seconds, frames = run()
-                cpu_ms[name].append((cpu_seconds() - cpu) / n * 1000)
-                assert frames == n, (name, frames, n)
-                runs[name].append(n / seconds)
-                print(
-                    f"  {name:5s} {n / seconds:6.1f} frames/s, "
-                    f"{cpu_ms[name][-1]:.1f} CPU ms/frame (all processes)"
-                )
-    load_after = os.getloadavg()
-    quality = accuracy(args.clip)
-    best = {name: max(values) for name, values in runs.items()}
     result = {
         "clip": str(args.clip.relative_to(ROOT) if args.clip.is_relative_to(ROOT) else args.clip),
-        "frames": n,
-        "seconds_of_video": n / fps,
         "cores": cores,
         "workers_all": cores,
-        "fps_runs": runs,
-        "cpu_ms_per_frame_runs": cpu_ms,
-        "fps_best": best,
-        "ratio_one_vs_bare": best["one"] / best["bare"],
-        "ratio_all_vs_bare": best["all"] / best["bare"],
-        "loadavg_before": load_before,
-        "loadavg_after": load_after,
+        "rounds": args.rounds,
         "machine": platform.processor() or platform.machine(),
-        "accuracy": quality,
+        "loadavg_before": os.getloadavg(),
+        "lengths": [],
     }
-    print(
-        f"best of {args.rounds}: bare {best['bare']:.1f}, one worker {best['one']:.1f} "
-        f"({result['ratio_one_vs_bare']:.2f}x), {cores} workers {best['all']:.1f} "
-        f"({result['ratio_all_vs_bare']:.2f}x) frames/s; load average before "
-        f"{load_before[0]:.2f}, after {load_after[0]:.2f}"
-    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for seconds in args.seconds:
+            video, n, fps = looped_clip(args.clip, seconds, Path(tmp) / f"looped{seconds:g}.mp4")
+            print(f"{args.clip.name} looped to {n} frames ({n / fps:.1f} s at {fps:g} fps)")
+            ours(video, 1)  # warm the file cache and imports; not timed
+            length = {"seconds_of_video": n / fps, **measure(video, n, cores, args.rounds)}
+            result["lengths"].append(length)
+            best = length["fps_best"]
+            print(
+                f"  best of {args.rounds}: bare {best['bare']:.1f}, one worker {best['one']:.1f} "
+                f"({length['ratio_one_vs_bare']:.2f}x), {cores} workers {best['all']:.1f} "
+                f"({length['ratio_all_vs_bare']:.2f}x) frames/s"
+            )
+    result["loadavg_after"] = os.getloadavg()
+    print(f"load average before {result['loadavg_before']}, after {result['loadavg_after']}")
+    quality = result["accuracy"] = accuracy(args.clip)
     if quality:
         print(
             f"2D error vs ground truth ({quality['frames']} frames, person in "
@@ -192,14 +201,17 @@ def plot(result: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = ["bare MediaPipe loop", "extract_keypoints, 1 worker", "extract_keypoints, all"]
-    values = [result["fps_best"][k] for k in ("bare", "one", "all")]
-    fig, ax = plt.subplots(figsize=(6, 2.6))
-    ax.barh(names, values, color=["0.6", "C0", "C1"])
-    for y, v in enumerate(values):
-        ax.text(v, y, f" {v:.1f} ({v / values[0]:.2f}x)", va="center")
-    ax.set_xlabel(f"frames/s ({result['frames']} frames, {result['cores']} cores)")
-    ax.set_xlim(0, max(values) * 1.35)
+    labels = ["bare MediaPipe loop", "extract_keypoints, 1 worker", "extract_keypoints, all"]
+    lengths = result["lengths"]
+    fig, axes = plt.subplots(len(lengths), 1, figsize=(6.5, 1.2 + 1.4 * len(lengths)))
+    for ax, length in zip(np.atleast_1d(axes), lengths, strict=True):
+        values = [length["fps_best"][k] for k in ("bare", "one", "all")]
+        ax.barh(labels, values, color=["0.6", "C0", "C1"])
+        for y, v in enumerate(values):
+            ax.text(v, y, f" {v:.1f} ({v / values[0]:.2f}x)", va="center")
+        ax.set_xlim(0, max(values) * 1.4)
+        ax.set_title(f"{length['seconds_of_video']:.0f} s clip ({length['frames']} frames)")
+    ax.set_xlabel(f"frames/s, {result['cores']} cores, best of {result['rounds']}")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
