@@ -18,6 +18,33 @@ from torch import nn
 from ..skeleton import NUM_JOINTS
 
 
+def normalize_frames(x: torch.Tensor) -> torch.Tensor:
+    """Per-frame 2D normalisation ``(B, T, J, 3)`` → ``(B, T, J * 3 + 3)`` features.
+
+    Joint positions relative to the pelvis (joint 0; the confidence-weighted mean of the
+    visible joints when the pelvis is missing), divided by the 2D body size (RMS distance of
+    the visible joints from that centre); joints with confidence 0 stay at 0. The centre (2) and
+    the log body size (1) are appended, so nothing is lost but the network sees poses at one
+    scale whatever the camera's focal length and distance.
+    """
+    xy, conf = x[..., :2], x[..., 2:3]
+    vis = (conf > 0).to(x.dtype)
+    n = vis.sum(dim=2, keepdim=True).clamp(min=1.0)
+    mean = (xy * vis).sum(dim=2, keepdim=True) / n
+    pelvis_vis = vis[:, :, :1]
+    centre = pelvis_vis * xy[:, :, :1] + (1 - pelvis_vis) * mean
+    d2 = (((xy - centre) ** 2).sum(dim=-1, keepdim=True) * vis).sum(dim=2, keepdim=True) / n
+    scale = torch.sqrt(d2).clamp(min=1e-3)
+    rel = (xy - centre) / scale * vis
+    feats = torch.cat([rel, conf], dim=-1).flatten(2)
+    return torch.cat([feats, centre[:, :, 0], torch.log(scale[:, :, 0])], dim=-1)
+
+
+def _input_features(x: torch.Tensor, normalize: bool) -> torch.Tensor:
+    """``(B, T, J, F)`` → ``(B, T, C_in)`` model input features."""
+    return normalize_frames(x) if normalize else x.flatten(2)
+
+
 class _TemporalBase(nn.Module):
     """Layers shared by the dilated and the strided variants (same state dict keys)."""
 
@@ -31,6 +58,7 @@ class _TemporalBase(nn.Module):
         channels: int = 512,
         dropout: float = 0.25,
         zero_root: bool = True,
+        normalize: bool = False,
     ):
         super().__init__()
         for w in filter_widths:
@@ -42,10 +70,12 @@ class _TemporalBase(nn.Module):
         self.filter_widths = tuple(int(w) for w in filter_widths)
         self.channels = channels
         self.zero_root = zero_root
+        self.normalize = normalize
         self.drop = nn.Dropout(dropout)
         self.relu = nn.ReLU(inplace=True)
+        c_in = joints_in * features_in + (3 if normalize else 0)
         self.expand_conv = nn.Conv1d(
-            joints_in * features_in, channels, filter_widths[0], stride=self._stride(0), bias=False
+            c_in, channels, filter_widths[0], stride=self._stride(0), bias=False
         )
         self.expand_bn = nn.BatchNorm1d(channels, momentum=0.1)
         convs, bns = [], []
@@ -94,7 +124,7 @@ class _TemporalBase(nn.Module):
                 f"expected input (B, T, {self.joints_in}, {self.features_in}), got {tuple(x.shape)}"
             )
         b = x.shape[0]
-        h = x.reshape(b, x.shape[1], -1).permute(0, 2, 1)
+        h = _input_features(x, self.normalize).permute(0, 2, 1)
         h = self.drop(self.relu(self.expand_bn(self.expand_conv(h))))
         for i in range(len(self.pads)):
             res = self._residual(h, i)
@@ -163,13 +193,15 @@ class ResidualMLP(nn.Module):
         blocks: int = 2,
         dropout: float = 0.25,
         zero_root: bool = True,
+        normalize: bool = False,
     ):
         super().__init__()
         self.joints_in = joints_in
         self.features_in = features_in
         self.joints_out = joints_out
         self.zero_root = zero_root
-        self.inp = nn.Linear(joints_in * features_in, channels)
+        self.normalize = normalize
+        self.inp = nn.Linear(joints_in * features_in + (3 if normalize else 0), channels)
         self.inp_bn = nn.BatchNorm1d(channels, momentum=0.1)
         self.lin = nn.ModuleList(nn.Linear(channels, channels) for _ in range(2 * blocks))
         self.bns = nn.ModuleList(nn.BatchNorm1d(channels, momentum=0.1) for _ in range(2 * blocks))
@@ -194,7 +226,8 @@ class ResidualMLP(nn.Module):
                 f"expected input (B, T, {self.joints_in}, {self.features_in}), got {tuple(x.shape)}"
             )
         b, t = x.shape[:2]
-        h = self.drop(self.relu(self.inp_bn(self.inp(x.reshape(b * t, -1)))))
+        h = _input_features(x, self.normalize).reshape(b * t, -1)
+        h = self.drop(self.relu(self.inp_bn(self.inp(h))))
         for i in range(0, len(self.lin), 2):
             y = self.drop(self.relu(self.bns[i](self.lin[i](h))))
             h = h + self.drop(self.relu(self.bns[i + 1](self.lin[i + 1](y))))

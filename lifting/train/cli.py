@@ -30,6 +30,7 @@ def add_arguments(parser) -> None:
     a("--channels", type=int, default=d.channels)
     a("--widths", default="3,3,3,3", help="filter widths; receptive field = their product")
     a("--dropout", type=float, default=d.dropout)
+    a("--raw-inputs", action="store_true", help="no per-frame 2D normalisation in the models")
     a("--traj-channels", type=int, default=d.traj_channels)
     a("--baseline-channels", type=int, default=d.baseline_channels)
     a("--no-baseline", action="store_true", help="do not co-train the single-frame baseline")
@@ -79,6 +80,7 @@ def config_from_args(args) -> TrainConfig:
         channels=args.channels,
         filter_widths=tuple(int(w) for w in args.widths.split(",")),
         dropout=args.dropout,
+        normalize=not args.raw_inputs,
         traj_channels=args.traj_channels,
         baseline_channels=args.baseline_channels,
         baseline=not args.no_baseline,

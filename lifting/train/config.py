@@ -20,8 +20,9 @@ class TrainConfig:
     channels: int = 256
     filter_widths: tuple = (3, 3, 3, 3)
     dropout: float = 0.0
+    normalize: bool = True
     traj_channels: int = 128
-    baseline_channels: int = 1024
+    baseline_channels: int = 512
     baseline: bool = True
     baseline_frames: int = 4
     ablation: bool = True
@@ -37,7 +38,7 @@ class TrainConfig:
     checkpoint_minutes: float = 5.0
     validate_minutes: float = 10.0
     augment_p: float = 0.5
-    noise_p: float = 0.8
+    noise_p: float = 0.5
     cmu_weight: float = 2.0
     fps: float = 30.0
     mocap_dir: str | None = None

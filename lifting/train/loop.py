@@ -35,46 +35,37 @@ log = logging.getLogger("lifting.train")
 
 def build_models(cfg: TrainConfig) -> dict[str, torch.nn.Module]:
     """The models a run trains, by role: ``pose``, ``trajectory`` and maybe ``baseline``."""
-    models = {
-        "pose": TemporalModel(
-            channels=cfg.channels, filter_widths=cfg.filter_widths, dropout=cfg.dropout
-        ),
-        "trajectory": TemporalModel(
-            channels=cfg.traj_channels,
-            filter_widths=cfg.filter_widths,
-            dropout=cfg.dropout,
-            joints_out=1,
-            zero_root=False,
-        ),
-    }
-    if cfg.baseline:
-        models["baseline"] = ResidualMLP(channels=cfg.baseline_channels, dropout=cfg.dropout)
-        if cfg.ablation and cfg.augment_p > 0:
-            models["baseline-noaug"] = ResidualMLP(
-                channels=cfg.baseline_channels, dropout=cfg.dropout
-            )
+    models = {}
+    for role in ("pose", "trajectory", "baseline", "baseline-noaug"):
+        if role.startswith("baseline") and not cfg.baseline:
+            continue
+        if role == "baseline-noaug" and not (cfg.ablation and cfg.augment_p > 0):
+            continue
+        arch, kwargs = model_arguments(cfg, role)
+        models[role] = TemporalModel(**kwargs) if arch == "tcn" else ResidualMLP(**kwargs)
     return models
 
 
 def model_arguments(cfg: TrainConfig, role: str) -> tuple[str, dict]:
     """``(architecture, constructor kwargs)`` of a role, as written in model cards."""
+    common = {"dropout": cfg.dropout, "normalize": cfg.normalize}
     if role == "pose":
         return "tcn", {
             "channels": cfg.channels,
-            "filter_widths": list(cfg.filter_widths),
-            "dropout": cfg.dropout,
+            "filter_widths": tuple(cfg.filter_widths),
             "joints_out": 21,
             "zero_root": True,
+            **common,
         }
     if role == "trajectory":
         return "tcn", {
             "channels": cfg.traj_channels,
-            "filter_widths": list(cfg.filter_widths),
-            "dropout": cfg.dropout,
+            "filter_widths": tuple(cfg.filter_widths),
             "joints_out": 1,
             "zero_root": False,
+            **common,
         }
-    return "mlp", {"channels": cfg.baseline_channels, "dropout": cfg.dropout}  # baselines
+    return "mlp", {"channels": cfg.baseline_channels, **common}  # the baselines
 
 
 def masked_mpjpe(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:

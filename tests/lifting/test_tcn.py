@@ -100,3 +100,39 @@ def test_mlp_baseline_shapes_and_build_model():
         build_model("transformer")
     with pytest.raises(ValueError):
         TemporalModel(channels=8)(torch.randn(1, 90, 17, 2))
+
+
+def test_frame_normalisation_removes_position_and_scale():
+    from lifting.models.tcn import normalize_frames
+
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(2, 5, 21, 3, generator=g)
+    x[..., 2] = 1.0
+    moved = x.clone()
+    moved[..., :2] = 0.5 * x[..., :2] + torch.tensor([0.3, -0.2])
+    a, b = normalize_frames(x), normalize_frames(moved)
+    assert a.shape == (2, 5, 21 * 3 + 3)
+    torch.testing.assert_close(a[..., :63], b[..., :63])  # the pose features agree
+    torch.testing.assert_close(b[..., 63:65], 0.5 * a[..., 63:65] + torch.tensor([0.3, -0.2]))
+    torch.testing.assert_close(b[..., 65], a[..., 65] + torch.log(torch.tensor(0.5)))
+    dropped = x.clone()
+    dropped[:, :, 0] = 0.0  # pelvis missing: the centre falls back to the visible joints' mean
+    f = normalize_frames(dropped).reshape(2, 5, -1)[..., :63].reshape(2, 5, 21, 3)
+    assert torch.all(f[:, :, 0] == 0) and torch.isfinite(f).all()
+
+
+def test_normalised_models_keep_strided_equivalence():
+    strided = _trained_looking(
+        TemporalModelStrided(filter_widths=(3, 3), channels=16, normalize=True)
+    )
+    dilated = TemporalModel(filter_widths=(3, 3), channels=16, normalize=True)
+    dilated.load_state_dict(strided.state_dict())
+    dilated.eval()
+    x = torch.randn(2, 13, 21, 3)
+    x[..., 2] = torch.rand(2, 13, 21)
+    with torch.no_grad():
+        full = dilated(x)
+        windows = torch.stack([strided(x[:, i : i + 9])[:, 0] for i in range(5)], dim=1)
+    torch.testing.assert_close(full, windows, rtol=1e-4, atol=1e-5)
+    mlp = _trained_looking(ResidualMLP(channels=16, blocks=1, normalize=True))
+    assert mlp(x).shape == (2, 13, 21, 3)
