@@ -106,7 +106,9 @@ class Motion:
             )
 
 
-def _check_inputs(pose, track, *, focal_px, camera_height, tilt, strength, subject_height) -> None:
+def _check_inputs(
+    pose, track, *, focal_px, camera_height, tilt, strength, subject_height, foot_lock
+) -> None:
     t3, t2 = len(pose.joints3d), len(track.lift2d)
     if t3 != t2 or len(pose.root) != t3:
         raise PoseTrackMismatchError(
@@ -131,6 +133,10 @@ def _check_inputs(pose, track, *, focal_px, camera_height, tilt, strength, subje
     if subject_height is not None and not 0.5 <= subject_height <= 2.5:
         raise MotionSettingsError(
             f"Subject height {subject_height} m must be between 0.5 and 2.5 m (or auto)."
+        )
+    if foot_lock not in contacts.FOOT_LOCK_MODES:
+        raise MotionSettingsError(
+            f"Unknown foot lock mode {foot_lock!r}: choose auto, always or never."
         )
 
 
@@ -167,91 +173,118 @@ def to_world(
         tilt=tilt,
         strength=strength,
         subject_height=subject_height,
+        foot_lock=foot_lock,
     )
-    if foot_lock not in contacts.FOOT_LOCK_MODES:
-        raise MotionSettingsError(
-            f"Unknown foot lock mode {foot_lock!r}: choose auto, always or never."
-        )
-    fps = float(track.fps)
-    width, height = int(track.width), int(track.height)
-    focal = float(focal_px) if focal_px is not None else trajectory.default_focal(width)
-    center = (width / 2.0, height / 2.0)
-    kp = np.asarray(track.lift2d, dtype=np.float64)
-    detected = np.asarray(track.detected, dtype=bool)
-    conf = kp[..., 2] * detected[:, None]
-    raw = np.asarray(pose.joints3d, dtype=np.float64)
-    raw_root = np.asarray(pose.root, dtype=np.float64)
-    times: dict[str, float] = {}
-    clock = [time.perf_counter()]
-
-    def done(stage: str, fraction: float) -> None:
-        now = time.perf_counter()
-        times[stage] = now - clock[0]
-        clock[0] = now
-        progress(fraction)
-        check_cancel(cancel)
-
-    check_cancel(cancel)
-    rel = filters.smooth(bridge_gaps(raw, detected), fps, smoothing, strength, cancel)
-    rel = rel - rel[:, :1]
-    done("smooth", 0.2)
-    valid = detected
-    lengths = bones.median_bone_lengths(rel, valid)
-    if subject_height is not None:
-        lengths = bones.scale_to_height(lengths, subject_height)
-    rel = bones.lock_bone_lengths(rel, lengths)
-    rel = rel - rel[:, :1]
-    done("bones", 0.3)
-    root, _ = trajectory.solve_root(rel, kp[..., :2], conf, focal, center, prior=raw_root)
-    root = trajectory.smooth_depth(
-        root, rel, kp[..., :2], conf, focal=focal, center=center, fps=fps
+    clip = _Clip.of(pose, track, focal_px)
+    stage = _StageClock(progress, cancel)
+    rel = filters.smooth(
+        bridge_gaps(clip.raw, clip.detected), clip.fps, smoothing, strength, cancel
     )
-    root = filters.smooth(root, fps, smoothing, strength, cancel)
-    cam_joints = rel + root[:, None]
-    done("trajectory", 0.5)
-    rotation, location, scale, estimated = _camera_pose(cam_joints, fps, camera_height, tilt)
-    cam_joints = cam_joints * scale
-    world = frames.to_world(cam_joints, rotation, location)
-    done("ground", 0.6)
-    joint_contacts, feet = contacts.detect_contacts(world, fps, foot_lock)
+    stage.done("smooth", 0.2)
+    rel, lengths = _lock_bones(rel - rel[:, :1], clip.detected, subject_height)
+    stage.done("bones", 0.3)
+    cam_joints = rel + _root(rel, clip, smoothing, strength, cancel)[:, None]
+    stage.done("trajectory", 0.5)
+    rotation, location, scale, estimated = _camera_pose(cam_joints, clip.fps, camera_height, tilt)
+    world = frames.to_world(cam_joints * scale, rotation, location)
+    stage.done("ground", 0.6)
+    joint_contacts, feet = contacts.detect_contacts(world, clip.fps, foot_lock)
     if foot_lock != "never":
-        world = contacts.lock_feet(world, joint_contacts, fps)
-    done("contacts", 0.8)
-    camera = {
-        "focal_px": focal,
-        "width": width,
-        "height": height,
-        "location": location,
-        "rotation": rotation,
-    }
-    report = _report(
-        raw + raw_root[:, None],
-        world,
-        joint_contacts=joint_contacts,
-        feet=feet,
-        kp=kp,
-        conf=conf,
-        fps=fps,
-        camera=camera,
-    )
-    report.camera.update(estimated)
-    report.camera["subject_height_m"] = bones.standing_height(lengths) * scale
-    report.bone_length_cv_raw_pct = bones.bone_length_variation(raw, valid)
-    report.detection_coverage = float(detected.mean())
+        world = contacts.lock_feet(world, joint_contacts, clip.fps)
+    stage.done("contacts", 0.8)
+    camera = {"focal_px": clip.focal, "width": clip.width, "height": clip.height}
+    camera.update(location=location, rotation=rotation)
+    report = _report(clip, world, joint_contacts=joint_contacts, feet=feet, camera=camera)
+    report.camera.update(estimated, subject_height_m=bones.standing_height(lengths) * scale)
     if in_place:
         world = world.copy()
         world[..., :2] -= world[:, :1, :2]
-    done("report", 1.0)
-    report.stage_seconds = dict(times)
+    stage.done("report", 1.0)
+    report.stage_seconds = dict(stage.seconds)
     return Motion(
         joints=world.astype(np.float32),
         root=world[:, 0].astype(np.float32),
         contacts=feet,
-        fps=fps,
+        fps=clip.fps,
         camera=camera,
         report=report,
         joint_contacts=joint_contacts,
     )
+
+
+@dataclass
+class _Clip:
+    """The inputs of one run: raw pose (T, J, 3) and root (T, 3) camera frame m; keypoints
+    (T, J, 2) px; conf (T, J), 0 where nobody was detected; detected (T,); fps; frame size;
+    focal length and principal point px."""
+
+    raw: np.ndarray
+    raw_root: np.ndarray
+    kp: np.ndarray
+    conf: np.ndarray
+    detected: np.ndarray
+    fps: float
+    width: int
+    height: int
+    focal: float
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return (self.width / 2.0, self.height / 2.0)
+
+    @classmethod
+    def of(cls, pose, track, focal_px: float | None) -> _Clip:
+        kp = np.asarray(track.lift2d, dtype=np.float64)
+        detected = np.asarray(track.detected, dtype=bool)
+        width = int(track.width)
+        return cls(
+            raw=np.asarray(pose.joints3d, dtype=np.float64),
+            raw_root=np.asarray(pose.root, dtype=np.float64),
+            kp=kp[..., :2],
+            conf=kp[..., 2] * detected[:, None],
+            detected=detected,
+            fps=float(track.fps),
+            width=width,
+            height=int(track.height),
+            focal=float(focal_px) if focal_px is not None else trajectory.default_focal(width),
+        )
+
+
+class _StageClock:
+    """Times each stage, reports progress and checks for cancel between stages."""
+
+    def __init__(self, progress: ProgressFn, cancel) -> None:
+        self.progress, self.cancel = progress, cancel
+        self.seconds: dict[str, float] = {}
+        self.start = time.perf_counter()
+        check_cancel(cancel)
+
+    def done(self, stage: str, fraction: float) -> None:
+        now = time.perf_counter()
+        self.seconds[stage], self.start = now - self.start, now
+        self.progress(fraction)
+        check_cancel(self.cancel)
+
+
+def _lock_bones(rel: np.ndarray, detected: np.ndarray, subject_height: float | None):
+    """Root-relative joints (T, J, 3) with constant bone lengths, and those lengths (J,)."""
+    lengths = bones.median_bone_lengths(rel, detected)
+    if subject_height is not None:
+        lengths = bones.scale_to_height(lengths, subject_height)
+    rel = bones.lock_bone_lengths(rel, lengths)
+    return rel - rel[:, :1], lengths
+
+
+def _root(rel: np.ndarray, clip: _Clip, smoothing: str, strength: float, cancel) -> np.ndarray:
+    """Root (T, 3) camera frame m: perspective least squares, depth low-passed, then the
+    user's smoothing."""
+    root, _ = trajectory.solve_root(
+        rel, clip.kp, clip.conf, clip.focal, clip.center, prior=clip.raw_root
+    )
+    root = trajectory.smooth_depth(
+        root, rel, clip.kp, clip.conf, focal=clip.focal, center=clip.center, fps=clip.fps
+    )
+    return filters.smooth(root, clip.fps, smoothing, strength, cancel)
 
 
 def bridge_gaps(x: np.ndarray, detected: np.ndarray) -> np.ndarray:
@@ -296,24 +329,25 @@ def _camera_pose(cam_joints, fps, camera_height, tilt):
     return frames.camera_rotation(up), np.array([0.0, 0.0, h]), scale, info
 
 
-def _report(raw_cam, world, *, joint_contacts, feet, kp, conf, fps, camera) -> QualityReport:
+def _report(clip: _Clip, world, *, joint_contacts, feet, camera) -> QualityReport:
     """Quality figures of the final world joints against the raw camera-frame lifter output."""
-    acc = joint_acceleration(world, fps)
+    acc = joint_acceleration(world, clip.fps)
     back = frames.to_camera(world, camera["rotation"], camera["location"])
-    center = (camera["width"] / 2.0, camera["height"] / 2.0)
     return QualityReport(
         frames=len(world),
-        fps=fps,
-        jitter_raw=_inner_mean(joint_acceleration(raw_cam, fps)),
+        fps=clip.fps,
+        detection_coverage=float(clip.detected.mean()),
+        jitter_raw=_inner_mean(joint_acceleration(clip.raw + clip.raw_root[:, None], clip.fps)),
         jitter=_inner_mean(acc),
         foot_slide_cm_per_frame=contacts.foot_slide(world, joint_contacts),
         contact_fraction=float(feet.any(axis=1).mean()),
+        bone_length_cv_raw_pct=bones.bone_length_variation(clip.raw, clip.detected),
         bone_length_cv_pct=bones.bone_length_variation(world),
-        lr_swaps=count_lr_swaps(kp[..., :2], conf),
+        lr_swaps=count_lr_swaps(clip.kp, clip.conf),
         reprojection_px=trajectory.reprojection_error(
-            back, kp[..., :2], conf, camera["focal_px"], center
+            back, clip.kp, clip.conf, clip.focal, clip.center
         ),
-        camera={"focal_px": camera["focal_px"]},
+        camera={"focal_px": clip.focal},
         jitter_per_frame=acc.round(4).tolist(),
         contacts=feet.astype(int).tolist(),
     )
