@@ -17,10 +17,13 @@ body size (per-frame bounding-box diagonal of the joints, px):
   or noisy ones, near 0 outside the frame; exactly 0 for dropped joints.
 
 Joints with confidence 0 have normalised 2D = (0, 0) (inference should do the same with
-undetected joints). ``offsets`` (21, 3) is the hook for MediaPipe's systematic landmark
-placement (e.g. its hip landmarks sit on the body surface, not at the joint centres): metres in
-the subject's body frame (x = subject's left, y = forward, z = up), added to the joints that are
-projected (the inputs), not to the targets.
+undetected joints). ``offsets`` models MediaPipe's systematic landmark placement (its hip
+landmarks sit on the body surface, not at the joint centres; its head/neck/thorax come from face
+landmarks): metres in the subject's body frame (x = subject's left, y = forward, z = up), added
+to the joints that are projected (the inputs), not to the targets. ``offsets="mediapipe"`` uses
+:data:`MEDIAPIPE_OFFSETS` (measured by bench/mp_offsets.py on renders of training mocap), scaled
+per window by a random factor in :data:`OFFSET_SCALE`. The noise model's jitter, temporal
+correlation, confidence and swap rate were also checked against that measurement.
 """
 
 from __future__ import annotations
@@ -35,31 +38,78 @@ from ..skeleton import JOINT_INDEX, LIFT_JOINTS, NUM_JOINTS, mirror
 
 ROOT = JOINT_INDEX["pelvis"]
 
-# Jitter std per joint, as a fraction of the 2D body size.
+# Jitter std per joint (per axis), as a fraction of the 2D body size. Measured residual std of
+# MediaPipe on Blender renders of training mocap after removing the systematic offsets
+# (bench/mp_offsets.py): 0.005–0.017; set a little above (real footage is harder than renders).
 _JITTER_BY_NAME = {
-    "pelvis": 0.008,
-    "r_hip": 0.010,
-    "l_hip": 0.010,
-    "spine": 0.010,
-    "thorax": 0.012,
+    "pelvis": 0.006,
+    "r_hip": 0.009,
+    "l_hip": 0.009,
+    "spine": 0.008,
+    "thorax": 0.011,
     "neck": 0.012,
-    "head": 0.018,
-    "l_shoulder": 0.008,
-    "r_shoulder": 0.008,
-    "r_knee": 0.010,
-    "l_knee": 0.010,
-    "l_elbow": 0.012,
-    "r_elbow": 0.012,
-    "r_ankle": 0.012,
-    "l_ankle": 0.012,
-    "l_wrist": 0.015,
-    "r_wrist": 0.015,
-    "r_toe": 0.016,
-    "l_toe": 0.016,
-    "l_hand": 0.020,
-    "r_hand": 0.020,
+    "head": 0.015,
+    "l_shoulder": 0.011,
+    "r_shoulder": 0.011,
+    "r_knee": 0.011,
+    "l_knee": 0.011,
+    "l_elbow": 0.015,
+    "r_elbow": 0.015,
+    "r_ankle": 0.011,
+    "l_ankle": 0.011,
+    "l_wrist": 0.014,
+    "r_wrist": 0.014,
+    "r_toe": 0.012,
+    "l_toe": 0.012,
+    "l_hand": 0.015,
+    "r_hand": 0.015,
 }
 JITTER = np.array([_JITTER_BY_NAME[n] for n in LIFT_JOINTS])
+
+# Confidence of a clearly visible joint is 1 - scale * E with E ~ Exp(1) drawn per window and
+# joint (slowly varying): MediaPipe visibility measured on renders has median ~1.0 on the torso,
+# 0.89-0.96 (10th percentile 0.68-0.87) on legs, 0.81-0.99 (0.35-0.61) on arms.
+_CONF_SCALE = {"torso": 0.003, "legs": 0.07, "arms": 0.1}
+_ARMS = ("elbow", "wrist", "hand")
+_LEGS = ("knee", "ankle", "toe")
+CONF_SCALE = np.array(
+    [
+        _CONF_SCALE["arms" if n.endswith(_ARMS) else "legs" if n.endswith(_LEGS) else "torso"]
+        for n in LIFT_JOINTS
+    ]
+)
+
+# Systematic placement of MediaPipe's lift joints relative to the mocap joints, metres in the
+# subject's body frame (left, forward, up), left/right symmetrised. Fitted by bench/mp_offsets.py
+# on 192 Blender-rendered frames of 4 TRAINING clips (anny body, 4 views): e.g. BlazePose hips
+# sit ~26 mm forward/down of the hip joint centres, its head/neck/thorax (built from face
+# landmarks) 44-99 mm in front of the mocap's. Use with ``make_batch(..., offsets="mediapipe")``.
+MEDIAPIPE_OFFSETS = np.array(
+    [
+        (+0.000, +0.018, -0.018),  # pelvis
+        (-0.002, +0.018, -0.019),  # r_hip
+        (-0.006, -0.009, +0.002),  # r_knee
+        (-0.016, +0.005, +0.029),  # r_ankle
+        (+0.002, +0.018, -0.019),  # l_hip
+        (+0.006, -0.009, +0.002),  # l_knee
+        (+0.016, +0.005, +0.029),  # l_ankle
+        (+0.000, +0.013, -0.038),  # spine
+        (+0.000, +0.044, -0.023),  # thorax
+        (+0.000, +0.075, -0.012),  # neck
+        (+0.000, +0.099, -0.036),  # head
+        (+0.015, +0.014, -0.005),  # l_shoulder
+        (+0.009, +0.015, -0.005),  # l_elbow
+        (+0.003, +0.005, -0.006),  # l_wrist
+        (-0.015, +0.014, -0.005),  # r_shoulder
+        (-0.009, +0.015, -0.005),  # r_elbow
+        (-0.003, +0.005, -0.006),  # r_wrist
+        (+0.023, -0.008, +0.016),  # r_toe
+        (-0.023, -0.008, +0.016),  # l_toe
+        (-0.007, -0.002, +0.002),  # l_hand
+        (+0.007, -0.002, +0.002),  # r_hand
+    ]
+)
+OFFSET_SCALE = (0.6, 1.4)  # per-window random scale of MEDIAPIPE_OFFSETS (bodies differ)
 
 # Limb groups that MediaPipe sometimes swaps between left and right.
 _SWAPS = (
@@ -77,14 +127,14 @@ class NoiseConfig:
     """Noise-model knobs (defaults are the training settings)."""
 
     level_sigma: float = 0.4  # per-window log-normal spread of the jitter level
-    ar: tuple = (0.4, 0.85)  # AR(1) coefficient range (temporal correlation)
+    ar: tuple = (0.6, 0.95)  # AR(1) coefficient range (measured lag-1: 0.78-0.93)
     occluded_extra: float = 1.8  # jitter factor for self-occluded joints
     occluded_depth: float = 0.10  # m behind the pelvis (camera depth) counted as occluded
     outlier_p: float = 0.003  # per joint-frame chance an outlier burst starts
     outlier_len: int = 4  # frames per burst
     drop_p: float = 0.005  # per joint-frame chance of a dropped joint
     drop_frame_p: float = 0.003  # per frame chance of a dropped detection (all joints)
-    swap_p: float = 0.05  # per window chance of a left/right limb confusion
+    swap_p: float = 0.1  # per window chance of a left/right limb confusion (~1 % of frames)
     swap_len: tuple = (3, 30)  # frames of confusion
 
 
@@ -99,11 +149,26 @@ def body_frame(windows: np.ndarray) -> np.ndarray:
 
 
 def apply_offsets(windows: np.ndarray, offsets: np.ndarray | None) -> np.ndarray:
-    """Joints (B,T,J,3) moved by body-frame ``offsets`` (J,3) metres (None: unchanged)."""
+    """Joints (B,T,J,3) moved by body-frame ``offsets`` (J,3) or per window (B,J,3), metres
+    (None: unchanged)."""
     if offsets is None:
         return windows
     axes = body_frame(windows)  # (B,T,3,3)
-    return windows + np.einsum("jk,btkd->btjd", np.asarray(offsets, dtype=np.float64), axes)
+    off = np.broadcast_to(np.asarray(offsets, dtype=np.float64), (len(windows), NUM_JOINTS, 3))
+    return windows + np.einsum("bjk,btkd->btjd", off, axes)
+
+
+def resolve_offsets(offsets, batch: int, rng) -> np.ndarray | None:
+    """``None`` | ``"mediapipe"`` (MEDIAPIPE_OFFSETS times a per-window factor drawn from
+    OFFSET_SCALE; exactly 1 without ``rng``) | an array (J,3) or (B,J,3) → None or (B,J,3)."""
+    if offsets is None:
+        return None
+    if isinstance(offsets, str):
+        if offsets != "mediapipe":
+            raise ValueError(f"offsets must be None, 'mediapipe' or an array, not {offsets!r}")
+        scale = np.ones(batch) if rng is None else rng.uniform(*OFFSET_SCALE, batch)
+        return MEDIAPIPE_OFFSETS[None] * scale[:, None, None]
+    return np.broadcast_to(np.asarray(offsets, dtype=np.float64), (batch, NUM_JOINTS, 3))
 
 
 def project_windows(windows: np.ndarray, cams: dict, offsets=None):
@@ -140,8 +205,9 @@ def add_noise(px: np.ndarray, depth: np.ndarray, size: np.ndarray, rng, cfg: Noi
     sigma = scale * JITTER * level * np.where(occluded, cfg.occluded_extra, 1.0)
     a = rng.uniform(*cfg.ar)
     noise = _ar1((b, t, j, 2), rng, a) * sigma[..., None]
-    conf = 1.0 - np.abs(rng.normal(0.0, 0.03, (b, t, j))) - 0.02 * rng.random((b, 1, j))
-    conf = np.where(occluded, rng.uniform(0.35, 0.85, (b, 1, j)), conf)
+    wobble = np.exp(0.4 * _ar1((b, t, j), rng, 0.9))  # slow changes of visibility
+    conf = 1.0 - CONF_SCALE * rng.exponential(1.0, (b, 1, j)) * wobble
+    conf = np.where(occluded, conf * rng.uniform(0.6, 0.95, (b, 1, j)), conf)
     conf -= np.clip(np.abs(noise).max(-1) / scale, 0, 0.3)  # noisier → less confident
     # outlier bursts
     starts = rng.random((b, t, j)) < cfg.outlier_p
@@ -180,6 +246,7 @@ def _swap_limbs(px: np.ndarray, conf: np.ndarray, rng, cfg: NoiseConfig) -> None
 
 def render_inputs(windows, cams, rng, *, noise: bool, offsets=None, noise_cfg=None) -> dict:
     """Project world windows through given cameras (see :func:`make_batch` for the output)."""
+    offsets = resolve_offsets(offsets, len(windows), rng)
     cam, px, depth = project_windows(windows, cams, offsets)
     if noise:
         px, conf = add_noise(px, depth, cams["size"], rng, noise_cfg or NoiseConfig())
@@ -205,7 +272,7 @@ def make_batch(
     *,
     noise: bool = True,
     mirror_p: float = 0.5,
-    offsets: np.ndarray | None = None,
+    offsets: np.ndarray | str | None = None,
     noise_cfg: NoiseConfig | None = None,
     follow_p: float = 0.3,
 ) -> dict:
@@ -216,7 +283,8 @@ def make_batch(
     (pelvis = 0); ``root`` (B,T,3) camera-frame pelvis, metres; ``focal`` (B,) px;
     ``center`` (B,2) px; ``size`` (B,2) w, h px. Each window gets its own random camera
     (:func:`lifting.camera.sample_cameras`). With probability ``mirror_p`` a window is mirrored
-    (left/right swapped and x flipped, in inputs and targets alike).
+    (left/right swapped and x flipped, in inputs and targets alike). ``offsets``: None,
+    "mediapipe" or body-frame metres (J,3) / (B,J,3), applied to the inputs only.
     """
     windows = np.asarray(clips_windows, dtype=np.float64)
     if windows.ndim != 4 or windows.shape[2] != NUM_JOINTS:
@@ -257,6 +325,7 @@ def make_eval_set(clips, *, window: int = 120, seed: int = 0, offsets=None) -> E
     Deterministic: window k of clip c uses ``default_rng([seed, c, k])`` for its camera and
     ``default_rng([seed, c, k, 1])`` for its noise, whatever else is in ``clips``.
     """
+    offsets = resolve_offsets(offsets, 1, None)  # deterministic: "mediapipe" at scale 1
     out = {k: [] for k in ("clean", "noisy", "target", "root", "focal", "size", "clip", "start")}
     meta = {"source": [], "action": []}
     for c, clip in enumerate(clips):

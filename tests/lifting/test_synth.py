@@ -148,3 +148,35 @@ def test_make_batch_on_a_synthetic_clip():
     clip = MocapClip("x", "cmu", "stand", joints, 30.0)
     ev = make_eval_set([clip], window=20, seed=0)
     assert len(ev.clean) == 2 and all(np.isfinite(x).all() for x in ev.noisy)
+
+
+def test_mediapipe_offsets_are_symmetric_and_applied(windows):
+    from lifting.train.synth import MEDIAPIPE_OFFSETS, resolve_offsets
+
+    mirrored = MEDIAPIPE_OFFSETS[sk.flip_permutation()] * [-1, 1, 1]
+    np.testing.assert_allclose(mirrored, MEDIAPIPE_OFFSETS, atol=1e-9)
+    hips = np.linalg.norm(MEDIAPIPE_OFFSETS[[1, 4]], axis=-1)
+    assert (hips > 0.02).all() and (hips < 0.045).all()  # 26-41 mm measured (DESIGN.md §8)
+    scaled = resolve_offsets("mediapipe", 50, np.random.default_rng(0))
+    ratio = scaled[:, 1, 1] / MEDIAPIPE_OFFSETS[1, 1]
+    assert ratio.min() >= 0.6 and ratio.max() <= 1.4 and ratio.std() > 0.1
+    a = make_batch(windows, np.random.default_rng(4), noise=False, mirror_p=0.5)
+    b = make_batch(
+        windows, np.random.default_rng(4), noise=False, mirror_p=0.5, offsets="mediapipe"
+    )
+    np.testing.assert_array_equal(a["target"], b["target"])
+    # the head moves most (face-derived), in the image by a few % of the body size
+    shift = np.linalg.norm(a["inputs"][..., :2] - b["inputs"][..., :2], axis=-1).mean((0, 1))
+    assert shift.argmax() == sk.JOINT_INDEX["head"]
+    with pytest.raises(ValueError, match="offsets"):
+        make_batch(windows, np.random.default_rng(4), offsets="blazepose")
+
+
+def test_confidence_shaped_like_mediapipe_visibility(windows):
+    b = make_batch(windows, np.random.default_rng(6), noise=True, mirror_p=0.0)
+    conf = b["inputs"][..., 2]
+    torso = conf[..., [sk.JOINT_INDEX[n] for n in ("pelvis", "l_hip", "thorax", "l_shoulder")]]
+    arms = conf[..., [sk.JOINT_INDEX[n] for n in ("l_elbow", "r_wrist", "l_hand")]]
+    assert np.median(torso[torso > 0]) > 0.97
+    assert 0.6 < np.median(arms[arms > 0]) < np.median(torso[torso > 0])
+    assert np.percentile(arms[arms > 0], 10) < 0.8
