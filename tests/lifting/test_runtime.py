@@ -20,7 +20,7 @@ def _trained_looking(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
     training would, so the export is checked on more than identity normalisation."""
     gen = torch.Generator().manual_seed(seed)
     for module in model.modules():
-        if isinstance(module, torch.nn.BatchNorm1d):
+        if isinstance(module, torch.nn.BatchNorm1d | torch.nn.BatchNorm2d):
             n = module.num_features
             module.running_mean.copy_(torch.randn(n, generator=gen) * 0.3)
             module.running_var.copy_(torch.rand(n, generator=gen) + 0.5)
@@ -138,6 +138,24 @@ def test_auto_device_on_this_machine():
     if expected is None and torch.backends.mps.is_available():
         expected = "mps"
     assert runtime.torch_device("auto") == (expected or "cpu")
+
+
+@pytest.mark.parametrize("architecture", ["tcn", "mlp", "glagcn", "volumetric"])
+def test_every_architecture_exports_to_the_same_3d(architecture, tmp_path):
+    """Each lifter architecture the registry can build (default arguments, fresh weights with
+    non-trivial batch-norm statistics) survives the ONNX export within 1e-4 m."""
+    registry = pytest.importorskip("lifting.models.registry")
+    if not hasattr(registry, "build_model"):
+        pytest.skip("this registry builds TCNs only")
+    torch.manual_seed(0)
+    try:
+        model = registry.build_model(architecture)
+    except (ImportError, ValueError) as err:
+        pytest.skip(f"{architecture} is not available here: {err}")
+    model = _trained_looking(model)
+    path = export_onnx.export_model(model, tmp_path / f"{architecture}.onnx", name=architecture)
+    frames = model.receptive_field() + 40
+    assert export_onnx.max_difference(model, path, frames=frames) <= 1e-4
 
 
 @pytest.mark.parametrize("name", export_onnx.bundled_models())
