@@ -16,6 +16,7 @@ from ..skeleton import JOINT_INDEX
 TOE_CLEARANCE = 0.04  # m, height of the toe joint (ball of the foot) above a floor it stands on
 STILL_SPEED = 0.3  # m/s, toes slower than this are floor candidates
 PRIOR_SPREAD = 0.15  # m, contact spread below which the prior up wins over the fitted plane
+LOW_BAND = 0.25  # m above the lowest toes that still counts as low (chosen on training clips)
 ROBUST_SCALE = 0.03  # m, residual scale of the Cauchy reweighting
 TOES = (JOINT_INDEX["l_toe"], JOINT_INDEX["r_toe"])
 HIPS = tuple(JOINT_INDEX[n] for n in ("pelvis", "l_hip", "r_hip"))
@@ -47,14 +48,14 @@ def _median_direction(v: np.ndarray) -> np.ndarray:
 
 
 def floor_candidates(joints_cam: np.ndarray, fps: float, up: np.ndarray) -> np.ndarray:
-    """Toe positions (N, 3) likely on the floor: low (within 10 cm of the lowest 5 % along
-    ``up``) and still (slower than :data:`STILL_SPEED`, or than the slowest 30 % of the low
+    """Toe positions (N, 3) likely on the floor: low (within :data:`LOW_BAND` of the lowest 5 %
+    along ``up``) and still (slower than :data:`STILL_SPEED`, or than the slowest 30 % of the low
     toes when noise makes every toe look fast)."""
     toes = joints_cam[:, list(TOES)].reshape(len(joints_cam), -1, 3)
     height = toes @ up
-    low = height < np.percentile(height, 5) + 0.10
-    if len(toes) < 2:
-        return toes[low]
+    low = height < np.percentile(height, 5) + LOW_BAND
+    if len(toes) < 2 or not low.any():
+        return toes[low] if low.any() else toes.reshape(-1, 3)
     speed = np.linalg.norm(np.gradient(toes, axis=0), axis=-1) * fps
     limit = max(STILL_SPEED, float(np.quantile(speed[low], 0.3)))
     keep = low & (speed <= limit)

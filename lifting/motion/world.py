@@ -122,6 +122,10 @@ def _check_inputs(
             "Nobody was detected in any frame, so there is no motion to place in the world: "
             "check the video shows a whole person, or choose another frame range."
         )
+    if not (np.isfinite(track.fps) and track.fps > 0):
+        raise MotionSettingsError(
+            f"The keypoint track's frame rate is {track.fps}: give the clip's fps (e.g. 30)."
+        )
     if focal_px is not None and not focal_px > 0:
         raise MotionSettingsError(f"Focal length {focal_px} px must be positive (or auto).")
     if camera_height is not None and not camera_height > 0.1:

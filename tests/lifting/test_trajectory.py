@@ -175,6 +175,25 @@ def test_bad_inputs_raise(mocap_dir):
             to_world(pose, track, **kw)
 
 
+def test_progress_and_cancel(mocap_dir):
+    import threading
+
+    from lifting.errors import Cancelled
+
+    world = clip(mocap_dir, BOW)[:60]
+    pose, track, cam = synthetic.make_scene(world, FPS, np.random.default_rng(13))
+    seen = []
+    to_world(pose, track, focal_px=cam.focal, progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) >= 5
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Cancelled):
+        to_world(pose, track, progress=seen.append, cancel=stop)
+    track.fps = float("nan")
+    with pytest.raises(MotionSettingsError):
+        to_world(pose, track)
+
+
 def test_motion_file_round_trip(mocap_dir, tmp_path):
     world = clip(mocap_dir, BOW)[:90]
     pose, track, cam = synthetic.make_scene(world, FPS, np.random.default_rng(6))
@@ -217,14 +236,20 @@ def test_floor_from_a_low_or_a_high_camera(mocap_dir, height):
     target = np.array([centre[0], centre[1], 0.9])
     location = target + np.array([6.0, 2.0, height - 0.9])
     cam = synthetic.StaticCamera(800.0, 960, 540, synthetic.look_at(location, target), location)
-    pose, track, _ = synthetic.make_scene(world, FPS, np.random.default_rng(9))
     cam_joints = cam.to_camera(world)
-    pose.joints3d, pose.root = synthetic.lifter_like(
-        cam_joints - cam_joints[:, :1], cam_joints[:, 0], FPS, np.random.default_rng(10)
-    )
-    track.lift2d = synthetic.render_keypoints(world, cam, np.random.default_rng(11))
-    track.detected = track.lift2d[..., 2].max(axis=1) > 0
-    m = to_world(pose, track, focal_px=cam.focal)
-    assert m.report.camera["tilt_deg"] == pytest.approx(cam.tilt_deg, abs=3.0)
-    assert m.report.camera["height_m"] == pytest.approx(height, abs=0.3)
-    assert np.percentile(m.joints[:, [17, 18], 2], 5) == pytest.approx(0.0, abs=0.05)
+    tilt_err, height_err = [], []
+    for seed in range(3):  # the errors vary with the noise: judge their mean
+        rng = np.random.default_rng(20 + seed)
+        pose, track, _ = synthetic.make_scene(world, FPS, rng)
+        pose.joints3d, pose.root = synthetic.lifter_like(
+            cam_joints - cam_joints[:, :1], cam_joints[:, 0], FPS, rng
+        )
+        track.lift2d = synthetic.render_keypoints(world, cam, rng)
+        track.detected = track.lift2d[..., 2].max(axis=1) > 0
+        m = to_world(pose, track, focal_px=cam.focal)
+        tilt_err.append(abs(m.report.camera["tilt_deg"] - cam.tilt_deg))
+        height_err.append(abs(m.report.camera["height_m"] - height))
+        toe_heights = m.joints[:, [18, 17], 2][m.joint_contacts[:, [1, 3]]]  # l_toe, r_toe
+        assert np.median(toe_heights) == pytest.approx(0.04, abs=0.04)  # standing on Z = 0
+    assert np.mean(tilt_err) < 3.0
+    assert np.mean(height_err) < 0.3
