@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,9 @@ from ..progress import ProgressFn, no_progress
 from .bvh import load_bvh
 from .skeletons import detect_source, to_lift
 
-CODE_VERSION = 1  # bump when the mapping or resampling changes: invalidates caches
+CODE_VERSION = 2  # bump when the mapping or resampling changes: invalidates caches
+MAX_SPEED = 12.0  # m/s: a joint moving faster between two frames is a capture glitch
+MIN_FRAMES = 15  # shortest piece kept when a clip is cut at glitches (target fps)
 FORMAT_VERSION = 1
 
 
@@ -101,6 +104,37 @@ def load_clip(mocap_dir: Path, name: str, fps: float, descriptions=None) -> Moca
     return MocapClip(name, detect_source(bvh), action, joints, float(fps))
 
 
+def split_at_glitches(joints: np.ndarray, fps: float, max_speed: float = MAX_SPEED) -> list:
+    """Cut (T, J, 3) frames where any joint jumps faster than ``max_speed`` m/s between two
+    frames (e.g. the knee flips in a few CMU dance takes, the arm jump in 003_02).
+
+    Returns the list of [start, stop) frame ranges between glitches.
+    """
+    if len(joints) < 2:
+        return [(0, len(joints))]
+    speed = np.linalg.norm(np.diff(joints, axis=0), axis=-1).max(axis=-1) * fps
+    cuts = np.flatnonzero(speed > max_speed) + 1
+    bounds = [0, *cuts.tolist(), len(joints)]
+    return [(a, b) for a, b in pairwise(bounds) if b > a]
+
+
+def load_clips(mocap_dir: Path, name: str, fps: float, descriptions=None) -> list[MocapClip]:
+    """Like :func:`load_clip`, cut at capture glitches (:func:`split_at_glitches`) first.
+
+    Pieces shorter than ``MIN_FRAMES`` (at ``fps``) are dropped; when several remain they are
+    named ``<name>#<k>`` (k counts the file's pieces).
+    """
+    bvh = load_bvh(mocap_dir / name)
+    src_fps = file_fps(bvh.frame_time)
+    joints = to_lift(bvh)
+    pieces = [resample(joints[a:b], src_fps, fps) for a, b in split_at_glitches(joints, src_fps)]
+    pieces = [p for p in pieces if len(p) >= MIN_FRAMES]
+    source, action = detect_source(bvh), action_of(name, descriptions or {})
+    if len(pieces) == 1:
+        return [MocapClip(name, source, action, pieces[0], float(fps))]
+    return [MocapClip(f"{name}#{k}", source, action, p, float(fps)) for k, p in enumerate(pieces)]
+
+
 def _cache_key(mocap_dir: Path, names: list[str], fps: float) -> str:
     h = hashlib.sha1(f"v{CODE_VERSION} fps={fps}".encode())
     for name in names:
@@ -156,7 +190,8 @@ def load_split(
 
     ``files``: load only these paths (relative to ``mocap_dir``) instead of the split's list
     (e.g. a handful for a smoke test); ``split`` then only names the cache file.
-    ``cache_dir=False`` disables the cache. Raises :class:`MocapDataError` for a missing
+    ``cache_dir=False`` disables the cache. Takes with capture glitches are cut into pieces
+    (:func:`load_clips`; piece names end in ``#k``). Raises :class:`MocapDataError` for a missing
     folder or file, :class:`BVHParseError` for a malformed BVH.
     """
     mocap_dir = Path(mocap_dir) if mocap_dir else default_mocap_dir()
@@ -178,9 +213,7 @@ def load_split(
     descriptions = _cmu_descriptions(mocap_dir)
     clips = []
     for i, name in enumerate(names):
-        clip = load_clip(mocap_dir, name, fps, descriptions)
-        if len(clip.joints):
-            clips.append(clip)
+        clips.extend(load_clips(mocap_dir, name, fps, descriptions))
         progress((i + 1) / len(names))
     if not clips:
         raise BVHParseError(f"no frames in any of the {len(names)} files of {split!r}.")

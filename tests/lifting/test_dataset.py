@@ -67,3 +67,19 @@ def test_missing_data_errors(mocap_dir, tmp_path):
         load_split("test", mocap_dir=mocap_dir, cache_dir=False)
     with pytest.raises(MocapDataError, match="missing"):
         load_split("x", mocap_dir=mocap_dir, cache_dir=False, files=["cmu/999_01.bvh.gz"])
+
+
+def test_glitches_cut_clips(mocap_dir):
+    from lifting.mocap.dataset import split_at_glitches
+
+    walk = np.zeros((10, 21, 3))
+    walk[:, :, 0] = np.arange(10)[:, None] * 0.05  # 1.5 m/s at 30 fps
+    assert split_at_glitches(walk, 30) == [(0, 10)]
+    walk[6:, 13, 2] += 0.8  # a wrist jumps 0.8 m in one frame and stays
+    assert split_at_glitches(walk, 30) == [(0, 6), (6, 10)]
+    # CMU 003_02: both arms jump ~0.8 m between frames 24 and 25 (60 fps); the short start goes
+    clip = load_split("x", mocap_dir=mocap_dir, cache_dir=False, files=["cmu/003_02.bvh.gz"])
+    assert [c.name for c in clip] == ["cmu/003_02.bvh.gz"]
+    assert len(clip[0].joints) == (182 - 25 - 1) // 2 + 1
+    step = np.linalg.norm(np.diff(clip[0].joints, axis=0), axis=-1).max()
+    assert step * 30 < 12.0
