@@ -21,8 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from .errors import EmptyVideoError, VideoNotFoundError
 from .progress import check_cancel, stage_progress
+from .skeleton import NUM_JOINTS
 
 # (stage, start, end): each stage's slice of the overall progress bar, by typical run time.
 STAGES: tuple[tuple[str, float, float], ...] = (
@@ -181,8 +184,8 @@ def world(settings: PipelineSettings, track, pose, progress, cancel):
 
 
 def warm_up(settings: PipelineSettings) -> threading.Thread:
-    """Import the lift and world stages (torch or ONNX Runtime, scipy) and read the model's
-    weights on a background thread while detection runs.
+    """Import the lift and world stages (torch or ONNX Runtime, scipy), read the model's weights
+    and run it once on a few blank frames, on a background thread while detection runs.
 
     Detection keeps the CPU busy in its own processes; these imports take seconds on their own
     and would otherwise add to the total after detection. Errors are ignored here: the stage
@@ -194,7 +197,9 @@ def warm_up(settings: PipelineSettings) -> threading.Thread:
             from . import inference
             from .motion import world as _world  # noqa: F401 - imported for its side effect
 
-            inference.load_lifters(settings.model, settings.device)
+            # One tiny forward pass: the first call of a network pays one-off kernel set-up.
+            dummy = np.zeros((8, NUM_JOINTS, 3), np.float32)
+            inference.lift(dummy, 640, 360, model=settings.model, device=settings.device)
         except Exception:  # the lift stage reports the same problem properly
             pass
 
