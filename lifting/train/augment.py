@@ -12,6 +12,7 @@ kneeling, and only a few body shapes. These functions widen it:
   other pelvis's heading); bone lengths kept except the spine link;
 - :func:`bend`: hips and knees bent towards seated or crouched poses with the feet kept where
   they are (two-bone IK, bone lengths kept) and the trunk leaning;
+- :func:`kneel`: one or both knees on the floor (bone lengths kept);
 - :func:`augment_poses`: a random mix of the above, for training.
 
 All functions take and return float arrays (B, T, 21, 3) and a ``numpy.random.Generator``.
@@ -296,6 +297,58 @@ def bend(windows: np.ndarray, amount: np.ndarray, pose: str = "sit", lean=None) 
     return out
 
 
+# --- kneeling ----------------------------------------------------------------------------
+
+KNEE_ON_FLOOR = 0.05  # knee joint centre above the floor when kneeling, m
+ANKLE_ON_FLOOR = 0.08  # ankle joint centre above the floor with the foot flat, m
+TOE_ON_FLOOR = 0.035  # ball-of-foot joint above the floor, m
+
+
+def _lengths(w, side):
+    hip, knee, ankle, toe = LEGS[side]
+    return tuple(
+        np.linalg.norm(w[..., a, :] - w[..., b, :], axis=-1)
+        for a, b in ((knee, hip), (ankle, knee), (toe, ankle))
+    )
+
+
+def _floor_foot(ankle, forward, foot, toe_z=TOE_ON_FLOOR, direction=1.0):
+    """Toe (…,3) ``foot`` m from the ankle along ±forward, down to ``toe_z`` where possible."""
+    dz = np.clip(ankle[..., 2] - toe_z, 0.0, foot * 0.95)
+    horizontal = np.sqrt(foot**2 - dz**2)
+    return ankle + direction * forward * horizontal[..., None] - UP * dz[..., None]
+
+
+def kneel(windows: np.ndarray, one_knee: bool = False) -> np.ndarray:
+    """Kneeling poses (B, T, 21, 3) from world windows, bone lengths kept, floor at Z = 0."""
+    w = np.asarray(windows, dtype=np.float64)
+    _, forward = body_axes(w)
+    hips_z = (w[..., J["l_hip"], 2] + w[..., J["r_hip"], 2]) / 2
+    thigh = _lengths(w, "r")[0]
+    drop = KNEE_ON_FLOOR + thigh - hips_z  # right thigh vertical, its knee on the floor
+    out = w.copy()
+    moved = [*UPPER, 0, J["l_hip"], J["r_hip"]]
+    out[..., moved, 2] += drop[..., None]
+    for side in ("l", "r"):
+        hip, knee, ankle, toe = LEGS[side]
+        l1, l2, lf = _lengths(w, side)
+        h = out[..., hip, :]
+        if side == "l" and one_knee:
+            # foot planted forward: ankle below a knee one thigh length in front of the hip
+            target = h + forward * l1[..., None]
+            target[..., 2] = ANKLE_ON_FLOOR
+            k, a = two_bone_ik(h, target, l1, l2, forward + UP)
+            out[..., knee, :], out[..., ankle, :] = k, a
+            out[..., toe, :] = _floor_foot(a, forward, lf)
+            continue
+        k = h - UP * l1[..., None]
+        rise = np.clip(KNEE_ON_FLOOR + 0.03 - k[..., 2], -0.5 * l2, 0.5 * l2)
+        a = k - forward * np.sqrt(l2**2 - rise**2)[..., None] + UP * rise[..., None]
+        out[..., knee, :], out[..., ankle, :] = k, a
+        out[..., toe, :] = _floor_foot(a, forward, lf, direction=-1.0)
+    return out
+
+
 def ramp(rng, b: int, t: int, low=0.3, high=1.0) -> np.ndarray:
     """Per-window amounts (B, T): constant, or a smooth transition (sitting down / standing up)."""
     a0 = rng.uniform(0.0, high, (b, 1))
@@ -317,7 +370,11 @@ def augment_poses(
     p_recombine: float = 0.2,
     p_bend: float = 0.3,
 ) -> np.ndarray:
-    """A random mix of the augmentations above for a training batch (B, T, 21, 3) float32."""
+    """A random mix of the augmentations above for a training batch (B, T, 21, 3) float32.
+
+    Bent windows: 40 % towards sitting, 30 % crouching (constant or a smooth transition),
+    20 % kneeling on both knees, 10 % on one knee.
+    """
     w = np.array(windows, dtype=np.float64)
     b, t = w.shape[:2]
 
@@ -327,11 +384,15 @@ def augment_poses(
     if len(idx := pick(p_recombine)) > 1:
         w[idx] = recombine(w[idx], rng)
     if len(idx := pick(p_bend)):
-        crouch = rng.random(len(idx)) < 0.4
-        for kind, sel in (("crouch", idx[crouch]), ("sit", idx[~crouch])):
-            if len(sel):
-                bent = bend(w[sel], ramp(rng, len(sel), t), kind)
+        kind = rng.choice(4, size=len(idx), p=[0.4, 0.3, 0.2, 0.1])
+        for k, name in enumerate(("sit", "crouch")):
+            if len(sel := idx[kind == k]):
+                bent = bend(w[sel], ramp(rng, len(sel), t), name)
                 w[sel] = bent + floor_shift(w[sel], bent)  # feet the legs cannot reach
+        if len(sel := idx[kind == 2]):
+            w[sel] = kneel(w[sel])
+        if len(sel := idx[kind == 3]):
+            w[sel] = kneel(w[sel], one_knee=True)
     if len(idx := pick(p_perturb)):
         w[idx] = perturb_joints(w[idx], rng)
     if len(idx := pick(p_scale)):

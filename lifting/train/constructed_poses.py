@@ -8,7 +8,7 @@ augmentation buys. Poses:
 - ``seated``: thighs about horizontal, feet where they were, trunk upright (:func:`bend`);
 - ``sitting-down``: a smooth transition from standing to seated;
 - ``crouched``: pelvis ~30 cm above the ankles, knees apart, trunk leaning forward;
-- ``kneeling``: both knees on the floor, thighs vertical, shins flat behind;
+- ``kneeling``: both knees on the floor, thighs vertical, shins flat behind (:func:`kneel`);
 - ``kneeling-one``: the right knee down, the left foot planted forward (knee ~90°).
 """
 
@@ -17,57 +17,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..mocap.dataset import MocapClip
-from .augment import LEGS, UP, UPPER, J, bend, body_axes, two_bone_ik
+from .augment import bend, kneel
 
-KNEE_ON_FLOOR = 0.05  # knee joint centre above the floor when kneeling, m
-ANKLE_ON_FLOOR = 0.08  # ankle joint centre above the floor with the foot flat, m
-TOE_ON_FLOOR = 0.035  # ball-of-foot joint above the floor, m
 KINDS = ("seated", "sitting-down", "crouched", "kneeling", "kneeling-one")
-
-
-def _lengths(w, side):
-    hip, knee, ankle, toe = LEGS[side]
-    return tuple(
-        np.linalg.norm(w[..., a, :] - w[..., b, :], axis=-1)
-        for a, b in ((knee, hip), (ankle, knee), (toe, ankle))
-    )
-
-
-def _floor_foot(ankle, forward, foot, toe_z=TOE_ON_FLOOR, direction=1.0):
-    """Toe (…,3) ``foot`` m from the ankle along ±forward, down to ``toe_z`` where possible."""
-    dz = np.clip(ankle[..., 2] - toe_z, 0.0, foot * 0.95)
-    horizontal = np.sqrt(foot**2 - dz**2)
-    return ankle + direction * forward * horizontal[..., None] - UP * dz[..., None]
-
-
-def kneel(windows: np.ndarray, one_knee: bool = False) -> np.ndarray:
-    """Kneeling poses (B, T, 21, 3) from world windows, bone lengths kept, floor at Z = 0."""
-    w = np.asarray(windows, dtype=np.float64)
-    _, forward = body_axes(w)
-    hips_z = (w[..., J["l_hip"], 2] + w[..., J["r_hip"], 2]) / 2
-    thigh = _lengths(w, "r")[0]
-    drop = KNEE_ON_FLOOR + thigh - hips_z  # right thigh vertical, its knee on the floor
-    out = w.copy()
-    moved = [*UPPER, 0, J["l_hip"], J["r_hip"]]
-    out[..., moved, 2] += drop[..., None]
-    for side in ("l", "r"):
-        hip, knee, ankle, toe = LEGS[side]
-        l1, l2, lf = _lengths(w, side)
-        h = out[..., hip, :]
-        if side == "l" and one_knee:
-            # foot planted forward: ankle below a knee one thigh length in front of the hip
-            target = h + forward * l1[..., None]
-            target[..., 2] = ANKLE_ON_FLOOR
-            k, a = two_bone_ik(h, target, l1, l2, forward + UP)
-            out[..., knee, :], out[..., ankle, :] = k, a
-            out[..., toe, :] = _floor_foot(a, forward, lf)
-            continue
-        k = h - UP * l1[..., None]
-        rise = np.clip(KNEE_ON_FLOOR + 0.03 - k[..., 2], -0.5 * l2, 0.5 * l2)
-        a = k - forward * np.sqrt(l2**2 - rise**2)[..., None] + UP * rise[..., None]
-        out[..., knee, :], out[..., ankle, :] = k, a
-        out[..., toe, :] = _floor_foot(a, forward, lf, direction=-1.0)
-    return out
 
 
 def _pick_sources(clips, count: int):
