@@ -130,7 +130,7 @@ def test_augment_poses_mix(windows):
     assert out.shape == windows.shape and out.dtype == np.float32
     assert np.isfinite(out).all()
     # feet on the floor: as low as before (kneeling puts them exactly on it), never below
-    assert (toe_floor(out) <= toe_floor(windows) + 1e-4).all()
+    assert (toe_floor(out) <= toe_floor(windows) + 1e-3).all()
     assert (toe_floor(out) >= 0.03).all()
     assert (out[..., 0, 2] < 0.65).any()  # some seated/crouched frames
 
