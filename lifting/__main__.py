@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lift": (".inference_cli", "lift 2D keypoints to 3D with a bundled model"),
     "world": (".motion.cli", "place lifted 3D in the world: trajectory, floor, smoothing, feet"),
     "train": (".train.cli", "train a lifter on BVH mocap"),
+    "train-model": (".train.single_model", "train one more lifter (GLA-GCN, volumetric)"),
     "evaluate": (".evaluate", "evaluate lifters on the validation split"),
 }
 

@@ -27,6 +27,9 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--no-actions", action="store_true", help="skip the per-action tables")
     parser.add_argument("--no-constructed", action="store_true", help="skip constructed poses")
+    parser.add_argument(
+        "--no-compare", action="store_true", help="skip the table of all bundled lifters"
+    )
     parser.add_argument("--json", default=None, help="also write all figures to this JSON file")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--mocap-dir", default=None)
@@ -129,6 +132,13 @@ def main(args) -> int:
     val = load_split("val", fps=30, mocap_dir=args.mocap_dir, cache_dir=args.cache_dir)
     result = evaluate(models, val, constructed=not args.no_constructed)
     print_report(result, actions=not args.no_actions)
+    if not args.no_compare:
+        from .train.compare import compare, format_table
+        from .train.validate import build_validation_sets
+
+        result["lifters"] = compare(build_validation_sets(val), directory)
+        print("\n== all bundled lifters side by side, validation split ==")
+        print(format_table(result["lifters"]))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
     return 0

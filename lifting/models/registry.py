@@ -16,6 +16,7 @@ from ..errors import FileFormatError, ModelNotFoundError
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 DEFAULT = "tcn81"
 SUPPORTED_WEIGHTS_VERSION = 1
+SINGLE_FRAME = "volumetric"  # lifts clips too short for a temporal model (see for_clip)
 
 
 def resolve(name: str) -> str:
@@ -58,8 +59,6 @@ def load_model(name: str, directory: Path | None = None, device: str = "cpu"):
     """Build model ``name`` from its weights file; returns ``(model in eval mode, card)``."""
     import torch
 
-    from .tcn import build_model
-
     pt, card_file = card_path(name, directory)
     blob = torch.load(pt, map_location=device, weights_only=True)
     if not isinstance(blob, dict) or blob.get("format_version") != SUPPORTED_WEIGHTS_VERSION:
@@ -70,3 +69,37 @@ def load_model(name: str, directory: Path | None = None, device: str = "cpu"):
     model = build_model(blob["architecture"], **blob["arguments"])
     model.load_state_dict(blob["state_dict"])
     return model.to(device).eval(), json.loads(card_file.read_text())
+
+
+def build_model(architecture: str, **kwargs):
+    """Build a torch lifter by architecture name: ``"tcn"``, ``"mlp"`` (lifting/models/tcn.py),
+    ``"glagcn"`` (glagcn.py) or ``"volumetric"`` (volumetric.py)."""
+    if architecture == "glagcn":
+        from .glagcn import GLAGCN
+
+        return GLAGCN(**kwargs)
+    if architecture == "volumetric":
+        from .volumetric import VolumetricLifter
+
+        if "bins" in kwargs:
+            kwargs["bins"] = tuple(kwargs["bins"])
+        return VolumetricLifter(**kwargs)
+    from .tcn import build_model as build_tcn
+
+    return build_tcn(architecture, **kwargs)
+
+
+def min_frames(card: dict) -> int:
+    """Fewest frames a model is meant for: ``(receptive_field + 1) // 2``, i.e. below it not
+    even the middle frame has a half window of real frames on either side (only padding)."""
+    return (int(card.get("receptive_field", 1)) + 1) // 2
+
+
+def for_clip(name: str, frames: int, directory: Path | None = None) -> str:
+    """The model to lift a clip of ``frames`` frames with when the user chose ``name``: the
+    chosen model, or :data:`SINGLE_FRAME` when the clip is shorter than the chosen temporal
+    model needs (:func:`min_frames`) and the single-frame model is bundled."""
+    name = resolve(name)
+    if name == SINGLE_FRAME or SINGLE_FRAME not in available(directory):
+        return name
+    return SINGLE_FRAME if frames < min_frames(load_card(name, directory)) else name
