@@ -362,7 +362,7 @@ def skeleton_span(bvh: Bvh) -> float:
         depth[j] = downs[0] if downs else 0.0
         if len(downs) >= 2:  # leaf-to-leaf paths only: a root's offset to the ground is no bone
             best = max(best, downs[0] + downs[1])
-    return float(best)
+    return float(best if best > 0 else depth.max())  # an unbranched chain: its length
 
 
 def detect_units(bvh: Bvh) -> tuple[str, float]:
