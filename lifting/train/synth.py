@@ -11,7 +11,9 @@ body size (per-frame bounding-box diagonal of the joints, px):
   correlated (AR(1)), with a per-window noise level (some videos are worse than others);
 - self-occluded joints (behind the body from the camera) get more jitter and lower confidence;
 - occasional outliers: bursts of a few frames where a joint jumps by 5–30 % of body size;
-- dropped joints (confidence 0) and, rarely, whole dropped frames (no detection);
+- dropped joints (confidence 0) and, rarely, whole dropped frames (no detection); in 5 % of
+  windows the four extra joints (toes, hand ends) are missing throughout, as in Human3.6M-17
+  keypoint files;
 - rare left/right confusion of a limb (legs or arms swap for a few frames);
 - confidence in [0, 1] like MediaPipe visibility: ~0.9–1 for clear joints, lower for occluded
   or noisy ones, near 0 outside the frame; exactly 0 for dropped joints.
@@ -34,7 +36,7 @@ import numpy as np
 from scipy.signal import lfilter
 
 from ..camera import normalize_screen, project, sample_cameras, world_to_camera
-from ..skeleton import JOINT_INDEX, LIFT_JOINTS, NUM_JOINTS, mirror
+from ..skeleton import H36M17, JOINT_INDEX, LIFT_JOINTS, NUM_JOINTS, mirror
 
 ROOT = JOINT_INDEX["pelvis"]
 
@@ -136,6 +138,7 @@ class NoiseConfig:
     drop_frame_p: float = 0.003  # per frame chance of a dropped detection (all joints)
     swap_p: float = 0.1  # per window chance of a left/right limb confusion (~1 % of frames)
     swap_len: tuple = (3, 30)  # frames of confusion
+    drop_extras_p: float = 0.05  # per window: toes and hand ends missing (Human3.6M-17 input)
 
 
 def body_frame(windows: np.ndarray) -> np.ndarray:
@@ -227,6 +230,7 @@ def add_noise(px: np.ndarray, depth: np.ndarray, size: np.ndarray, rng, cfg: Noi
     conf = np.where(outside, rng.uniform(0.0, 0.3, (b, t, j)), conf)
     dropped = rng.random((b, t, j)) < cfg.drop_p
     dropped |= (rng.random((b, t, 1)) < cfg.drop_frame_p) | (depth < 0.1)
+    dropped[rng.random(b) < cfg.drop_extras_p, :, H36M17:] = True
     conf = np.where(dropped, 0.0, np.clip(conf, 0.01, 1.0))
     return noisy, conf
 

@@ -180,3 +180,14 @@ def test_confidence_shaped_like_mediapipe_visibility(windows):
     assert np.median(torso[torso > 0]) > 0.97
     assert 0.6 < np.median(arms[arms > 0]) < np.median(torso[torso > 0])
     assert np.percentile(arms[arms > 0], 10) < 0.8
+
+
+def test_some_windows_lack_the_extra_joints(windows):
+    from lifting.train.synth import NoiseConfig
+
+    cfg = NoiseConfig(drop_extras_p=0.5)
+    b = make_batch(windows, np.random.default_rng(8), noise=True, noise_cfg=cfg)
+    conf = b["inputs"][..., 2]
+    extras_gone = (conf[:, :, sk.H36M17 :] == 0).all(axis=(1, 2))
+    assert 0.2 < extras_gone.mean() < 0.8
+    assert (conf[extras_gone][..., : sk.H36M17] > 0).mean() > 0.9
