@@ -12,11 +12,14 @@ layout via ``blazepose.to_lift``) and compares with the ground truth:
 - the remaining noise: per-joint std, lag-1 autocorrelation, outlier rate (> 10 % of body
   size), left/right ankle swaps; MediaPipe's confidence (visibility) per joint.
 
-Never run on the validation split or on the sample clip (tests/data/sample): those measure
-the lifter. Rendering takes a few minutes:
+Never fitted on the validation split or on the sample clip (tests/data/sample): those measure
+the lifter. ``--check tests/data/sample/walk.npz`` only *evaluates* the committed
+:data:`lifting.train.synth.MEDIAPIPE_OFFSETS` on such a held-out clip: the 2D distance of
+MediaPipe's joints to the ground truth with and without the offsets. Rendering takes minutes:
 
     ./run python bench/mp_offsets.py --body /tmp/anny_body.npz [--work /tmp/mp_offsets]
                                      [--out out/bench/mp_offsets.json]
+    ./run python bench/mp_offsets.py --check tests/data/sample/walk.npz
 """
 
 from __future__ import annotations
@@ -33,8 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # a script; product code never does this
     sys.path.insert(0, str(ROOT))
 
+from lifting.camera import project, world_to_camera  # noqa: E402
 from lifting.skeleton import JOINT_INDEX, LIFT_JOINTS, NUM_JOINTS  # noqa: E402
-from lifting.train.synth import body_frame  # noqa: E402
+from lifting.train.synth import MEDIAPIPE_OFFSETS, apply_offsets, body_frame  # noqa: E402
 
 CONFIGS = (  # name, BVH (train split), first frame, azimuth deg, distance m, camera height m
     ("turn_a", "bandai/dataset-2_walk-turn-right_active_001.bvh.gz", 0, 30.0, 5.0, 1.2),
@@ -175,13 +179,45 @@ def ankle_swaps(obs: list[dict]) -> float:
     return s / max(n, 1)
 
 
+def heldout_check(npz: Path) -> dict:
+    """Median 2D error per joint (fraction of body size) of MediaPipe against the ground truth
+    of a held-out clip, without and with MEDIAPIPE_OFFSETS (exact projection)."""
+    gt = np.load(npz)
+    obs = observations(npz)
+    t = len(obs["mp"])
+    world = gt["joints_world"][None, :t].astype(np.float64)
+    moved = apply_offsets(world, MEDIAPIPE_OFFSETS)[0]
+    cam = world_to_camera(moved, gt["R"].astype(np.float64), gt["t"].astype(np.float64))
+    shifted = project(cam, float(gt["focal_px"]), gt["center"].astype(np.float64))
+    size = np.linalg.norm(np.ptp(obs["gt2d"], axis=1), axis=-1)[:, None]
+    ok = obs["detected"][:, None] & np.isfinite(obs["mp"][..., 0])
+    out = {}
+    for name, ref in (("plain", obs["gt2d"]), ("offsets", shifted)):
+        err = np.linalg.norm(obs["mp"][..., :2] - ref, axis=-1) / size
+        err = np.where(ok, err, np.nan)
+        out[name] = {n: round(float(np.nanmedian(err[:, j])), 4) for j, n in enumerate(LIFT_JOINTS)}
+        out[name]["mean_of_medians"] = round(float(np.mean(list(out[name].values()))), 4)
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--body", type=Path, required=True, help="npz from tools/body_export.py")
+    ap.add_argument("--body", type=Path, help="npz from tools/body_export.py")
+    ap.add_argument("--check", type=Path, help="held-out clip npz: evaluate MEDIAPIPE_OFFSETS")
     ap.add_argument("--work", type=Path, default=Path("/tmp/mp_offsets"))
     ap.add_argument("--frames", type=int, default=90)
     ap.add_argument("--out", default="out/bench/mp_offsets.json")
     args = ap.parse_args(argv)
+    if args.check:
+        res = heldout_check(args.check)
+        for n in (*LIFT_JOINTS, "mean_of_medians"):
+            print(f"{n:16s} {res['plain'][n]:.4f} -> {res['offsets'][n]:.4f}")
+        out = ROOT / args.out.replace(".json", "_check.json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(res, indent=1))
+        return 0
+    if args.body is None:
+        ap.error("--body is needed to render")
     args.work.mkdir(parents=True, exist_ok=True)
     obs = []
     for cfg in CONFIGS:
