@@ -38,7 +38,7 @@ if str(ROOT) not in sys.path:  # a script; product code never does this
 
 from lifting.camera import project, world_to_camera  # noqa: E402
 from lifting.skeleton import JOINT_INDEX, LIFT_JOINTS, NUM_JOINTS  # noqa: E402
-from lifting.train.synth import MEDIAPIPE_OFFSETS, apply_offsets, body_frame  # noqa: E402
+from lifting.train.synth import MEDIAPIPE_OFFSETS, apply_offsets, joint_frames  # noqa: E402
 
 CONFIGS = (  # name, BVH (train split), first frame, azimuth deg, distance m, camera height m
     ("turn_a", "bandai/dataset-2_walk-turn-right_active_001.bvh.gz", 0, 30.0, 5.0, 1.2),
@@ -68,14 +68,14 @@ def observations(npz: Path):
     gt = np.load(npz)
     track = extract_keypoints(npz.with_suffix(".mp4"), workers=1)
     t = min(len(track.lift2d), len(gt["joints_2d"]))
-    axes_world = body_frame(gt["joints_world"][None, :t].astype(np.float64))[0]  # (T,3,3)
-    axes_cam = np.einsum("ij,tkj->tki", gt["R"].astype(np.float64), axes_world)
+    axes_world = joint_frames(gt["joints_world"][None, :t].astype(np.float64))[0]  # (T,J,3,3)
+    axes_cam = np.einsum("ij,tnkj->tnki", gt["R"].astype(np.float64), axes_world)
     return {
         "mp": track.lift2d[:t].astype(np.float64),
         "detected": track.detected[:t],
         "gt2d": gt["joints_2d"][:t].astype(np.float64),
         "cam": gt["joints_camera"][:t].astype(np.float64),
-        "axes": axes_cam,  # rows: left, forward, up (camera frame)
+        "axes": axes_cam,  # (T,J,3,3) per joint rows: left, forward, up (camera frame)
         "focal": float(gt["focal_px"]),
     }
 
@@ -101,7 +101,7 @@ def fit_offsets(obs: list[dict]):
             ok = o["detected"] & np.isfinite(o["mp"][:, j, 0])
             size = np.linalg.norm(np.ptp(o["gt2d"], axis=1), axis=-1)
             jac = jacobians(o["cam"][:, j], o["focal"])  # (T,2,3)
-            a = np.einsum("tpc,tkc->tpk", jac, o["axes"])  # (T,2,3): body-frame columns
+            a = np.einsum("tpc,tkc->tpk", jac, o["axes"][:, j])  # (T,2,3): frame columns
             r = o["mp"][:, j, :2] - o["gt2d"][:, j]
             keep = ok & (np.linalg.norm(r, axis=-1) < 0.15 * size)
             rows.append(a[keep] / size[keep, None, None])
@@ -136,7 +136,7 @@ def noise_stats(obs: list[dict], offsets: np.ndarray) -> dict:
             shift = np.einsum(
                 "tpc,tkc,k->tp",
                 jacobians(o["cam"][:, j], o["focal"]),
-                o["axes"],
+                o["axes"][:, j],
                 offsets[j],
             )
             r = (o["mp"][:, j, :2] - o["gt2d"][:, j] - shift) / size[:, None]

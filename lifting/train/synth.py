@@ -21,10 +21,11 @@ body size (per-frame bounding-box diagonal of the joints, px):
 Joints with confidence 0 have normalised 2D = (0, 0) (inference should do the same with
 undetected joints). ``offsets`` models MediaPipe's systematic landmark placement (its hip
 landmarks sit on the body surface, not at the joint centres; its head/neck/thorax come from face
-landmarks): metres in the subject's body frame (x = subject's left, y = forward, z = up), added
-to the joints that are projected (the inputs), not to the targets. ``offsets="mediapipe"`` uses
-:data:`MEDIAPIPE_OFFSETS` (measured by bench/mp_offsets.py on renders of training mocap), scaled
-per window by a random factor in :data:`OFFSET_SCALE`. The noise model's jitter, temporal
+landmarks): metres in each joint's frame (x = subject's left, y = forward, z = up; the hips'
+frame for the legs, the trunk's for the upper body), added to the joints that are projected
+(the inputs), not to the targets. ``offsets="mediapipe"`` uses :data:`MEDIAPIPE_OFFSETS`
+(measured by bench/mp_offsets.py on renders of training mocap), scaled per window by a random
+factor in :data:`OFFSET_SCALE`. The noise model's jitter, temporal
 correlation, confidence and swap rate were also checked against that measurement.
 """
 
@@ -81,11 +82,12 @@ CONF_SCALE = np.array(
     ]
 )
 
-# Systematic placement of MediaPipe's lift joints relative to the mocap joints, metres in the
-# subject's body frame (left, forward, up), left/right symmetrised. Fitted by bench/mp_offsets.py
+# Systematic placement of MediaPipe's lift joints relative to the mocap joints, metres in each
+# joint's frame (:func:`joint_frames`: hips' frame for pelvis and legs, trunk frame for spine,
+# head and arms; rows left, forward, up), left/right symmetrised. Fitted by bench/mp_offsets.py
 # on 192 Blender-rendered frames of 4 TRAINING clips (anny body, 4 views): e.g. BlazePose hips
 # sit ~26 mm forward/down of the hip joint centres, its head/neck/thorax (built from face
-# landmarks) 44-99 mm in front of the mocap's. Use with ``make_batch(..., offsets="mediapipe")``.
+# landmarks) 44-93 mm in front of the mocap's. Use with ``make_batch(..., offsets="mediapipe")``.
 MEDIAPIPE_OFFSETS = np.array(
     [
         (+0.000, +0.018, -0.018),  # pelvis
@@ -95,20 +97,20 @@ MEDIAPIPE_OFFSETS = np.array(
         (+0.002, +0.018, -0.019),  # l_hip
         (+0.006, -0.009, +0.002),  # l_knee
         (+0.016, +0.005, +0.029),  # l_ankle
-        (+0.000, +0.013, -0.038),  # spine
-        (+0.000, +0.044, -0.023),  # thorax
-        (+0.000, +0.075, -0.012),  # neck
-        (+0.000, +0.099, -0.036),  # head
-        (+0.015, +0.014, -0.005),  # l_shoulder
-        (+0.009, +0.015, -0.005),  # l_elbow
-        (+0.003, +0.005, -0.006),  # l_wrist
-        (-0.015, +0.014, -0.005),  # r_shoulder
-        (-0.009, +0.015, -0.005),  # r_elbow
-        (-0.003, +0.005, -0.006),  # r_wrist
+        (+0.000, +0.012, -0.039),  # spine
+        (+0.000, +0.044, -0.021),  # thorax
+        (+0.000, +0.075, -0.009),  # neck
+        (+0.000, +0.093, -0.036),  # head
+        (+0.017, +0.014, -0.005),  # l_shoulder
+        (+0.008, +0.017, -0.005),  # l_elbow
+        (+0.003, +0.006, -0.006),  # l_wrist
+        (-0.017, +0.014, -0.005),  # r_shoulder
+        (-0.008, +0.017, -0.005),  # r_elbow
+        (-0.003, +0.006, -0.006),  # r_wrist
         (+0.023, -0.008, +0.016),  # r_toe
         (-0.023, -0.008, +0.016),  # l_toe
-        (-0.007, -0.002, +0.002),  # l_hand
-        (+0.007, -0.002, +0.002),  # r_hand
+        (-0.007, -0.001, +0.002),  # l_hand
+        (+0.007, -0.001, +0.002),  # r_hand
     ]
 )
 OFFSET_SCALE = (0.6, 1.4)  # per-window random scale of MEDIAPIPE_OFFSETS (bodies differ)
@@ -151,14 +153,43 @@ def body_frame(windows: np.ndarray) -> np.ndarray:
     return np.stack([left, forward, up], axis=-2)
 
 
+# Joints whose offsets live in the trunk's frame (shoulders, spine direction); the others
+# (pelvis, legs) in the hips' horizontal frame.
+UPPER_FRAME = tuple(
+    JOINT_INDEX[n]
+    for n in LIFT_JOINTS
+    if n in ("spine", "thorax", "neck", "head")
+    or n.endswith(("shoulder", "elbow", "wrist", "hand"))
+)
+
+
+def trunk_frame(windows: np.ndarray) -> np.ndarray:
+    """Per-frame trunk axes (B, T, 3, 3) rows = (left, forward, up): up along pelvis→thorax,
+    left along the shoulders (made orthogonal), forward = left × up."""
+    up = windows[..., JOINT_INDEX["thorax"], :] - windows[..., JOINT_INDEX["pelvis"], :]
+    up /= np.maximum(np.linalg.norm(up, axis=-1, keepdims=True), 1e-6)
+    left = windows[..., JOINT_INDEX["l_shoulder"], :] - windows[..., JOINT_INDEX["r_shoulder"], :]
+    left = left - np.einsum("...i,...i->...", left, up)[..., None] * up
+    left /= np.maximum(np.linalg.norm(left, axis=-1, keepdims=True), 1e-6)
+    return np.stack([left, np.cross(left, up), up], axis=-2)
+
+
+def joint_frames(windows: np.ndarray) -> np.ndarray:
+    """Per-joint offset frames (B, T, J, 3, 3): trunk frame for UPPER_FRAME joints, else the
+    hips' horizontal frame (:func:`body_frame`)."""
+    frames = np.repeat(body_frame(windows)[..., None, :, :], NUM_JOINTS, axis=-3)
+    frames[..., list(UPPER_FRAME), :, :] = trunk_frame(windows)[..., None, :, :]
+    return frames
+
+
 def apply_offsets(windows: np.ndarray, offsets: np.ndarray | None) -> np.ndarray:
-    """Joints (B,T,J,3) moved by body-frame ``offsets`` (J,3) or per window (B,J,3), metres
-    (None: unchanged)."""
+    """Joints (B,T,J,3) moved by ``offsets`` (J,3) or per window (B,J,3), metres in each
+    joint's frame (:func:`joint_frames`: left, forward, up) (None: unchanged)."""
     if offsets is None:
         return windows
-    axes = body_frame(windows)  # (B,T,3,3)
+    axes = joint_frames(windows)  # (B,T,J,3,3)
     off = np.broadcast_to(np.asarray(offsets, dtype=np.float64), (len(windows), NUM_JOINTS, 3))
-    return windows + np.einsum("bjk,btkd->btjd", off, axes)
+    return windows + np.einsum("bjk,btjkd->btjd", off, axes)
 
 
 def resolve_offsets(offsets, batch: int, rng) -> np.ndarray | None:

@@ -191,3 +191,27 @@ def test_some_windows_lack_the_extra_joints(windows):
     extras_gone = (conf[:, :, sk.H36M17 :] == 0).all(axis=(1, 2))
     assert 0.2 < extras_gone.mean() < 0.8
     assert (conf[extras_gone][..., : sk.H36M17] > 0).mean() > 0.9
+
+
+def test_joint_frames_are_orthonormal_and_follow_the_trunk(windows):
+    from lifting.train.synth import UPPER_FRAME, joint_frames, trunk_frame
+
+    frames = joint_frames(windows)
+    assert frames.shape == (*windows.shape[:2], 21, 3, 3)
+    eye = np.einsum("btjik,btjlk->btjil", frames, frames)
+    np.testing.assert_allclose(eye, np.broadcast_to(np.eye(3), eye.shape), atol=1e-6)
+    # rows (left, forward, up) with left = up × forward: a left-handed triple, det -1
+    np.testing.assert_allclose(np.linalg.det(frames), -1.0, atol=1e-6)
+    np.testing.assert_allclose(frames[:, :, UPPER_FRAME[0]], trunk_frame(windows), atol=1e-12)
+    np.testing.assert_allclose(frames[:, :, sk.JOINT_INDEX["l_knee"]], body_frame(windows))
+    # the trunk frame leans with the trunk: bend the upper body 60° forward
+    lean = windows.copy()
+    pelvis = lean[:, :, :1]
+    axes = body_frame(windows)
+    upper = list(UPPER_FRAME)
+    rel = lean[:, :, upper] - pelvis
+    up, fwd = axes[:, :, None, 2], axes[:, :, None, 1]
+    h = np.einsum("btji,btki->btj", rel, up)[..., None]
+    lean[:, :, upper] += h * (np.sin(np.pi / 3) * fwd - (1 - np.cos(np.pi / 3)) * up)
+    tilted = trunk_frame(lean)[..., 2, :]  # trunk "up"
+    assert np.median(np.einsum("bti,bti->bt", tilted, axes[..., 1, :])) > 0.5
