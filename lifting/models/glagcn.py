@@ -25,7 +25,8 @@ Differences from the paper, for a 2-core CPU: the strided levels run in their di
 supervises 32 frames per chunk instead of one per window; that requires the temporal convs to
 see only real frames, so the stride-1 unit's temporal conv is point-wise (the paper: width 9
 with zero padding inside each window) and the attention is computed per frame (2s-AGCN: over
-the whole window). The strided (one window per output) and dilated forms give identical outputs.
+the whole window). ``forward(x, strided=True)`` is the paper's form (one window per output,
+strided temporal convs); both forms share the weights and give the same outputs.
 """
 
 from __future__ import annotations
@@ -96,8 +97,14 @@ class Unit(nn.Module):
             else nn.Sequential(nn.Conv2d(c_in, c_out, 1), nn.BatchNorm2d(c_out, momentum=0.1))
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, strided: bool = False) -> torch.Tensor:
+        """Dilated form (valid conv, residual cropped), or with ``strided`` the paper's form:
+        stride = width, no dilation, residual = the centre frame of each group."""
         c = self.crop
+        if strided and c:
+            w = self.tcn.kernel_size[0]
+            y = nn.functional.conv2d(self.gcn(x), self.tcn.weight, self.tcn.bias, stride=(w, 1))
+            return torch.relu(self.tbn(y) + self.res(x[:, :, w // 2 :: w]))
         r = self.res(x if c == 0 else x[:, :, c : x.shape[2] - c])
         return torch.relu(self.tbn(self.tcn(self.gcn(x))) + r)
 
@@ -171,8 +178,9 @@ class GLAGCN(nn.Module):
             if isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d):
                 m.momentum = momentum
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Node features after the last level: ``(B, C, T - RF + 1, J)``."""
+    def features(self, x: torch.Tensor, strided: bool = False) -> torch.Tensor:
+        """Node features after the last level: ``(B, C, T - RF + 1, J)``; with ``strided``
+        (the paper's form; T a multiple of RF) ``(B, C, T / RF, J)``, one per window."""
         if x.dim() != 4 or x.shape[2] != self.joints_in or x.shape[3] != self.features_in:
             raise ValueError(
                 f"expected input (B, T, {self.joints_in}, {self.features_in}), got {tuple(x.shape)}"
@@ -183,8 +191,8 @@ class GLAGCN(nn.Module):
         h = self.first(f)
         for i in range(self.levels):
             d = 3**i
-            r = h[:, :, d : h.shape[2] - d]
-            h = self.strided[i](self.pointwise[i](h)) + r
+            r = h[:, :, 1::3] if strided else h[:, :, d : h.shape[2] - d]
+            h = self.strided[i](self.pointwise[i](h), strided) + r
         return h
 
     def head(self, h: torch.Tensor) -> torch.Tensor:
@@ -193,9 +201,10 @@ class GLAGCN(nn.Module):
         shared = self.shared(h.permute(0, 2, 3, 1))
         return alpha * self.per_joint(h) + (1 - alpha) * shared
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``x (B, T, J, 3)`` → ``(B, T - RF + 1, J, 3)``."""
-        out = self.head(self.features(x))
+    def forward(self, x: torch.Tensor, strided: bool = False) -> torch.Tensor:
+        """``x (B, T, J, 3)`` → ``(B, T - RF + 1, J, 3)``; ``strided``: ``(B, T / RF, J, 3)``,
+        one output per receptive-field window (the paper's form; same weights and results)."""
+        out = self.head(self.features(x, strided))
         if self.zero_root:
             out = torch.cat([torch.zeros_like(out[:, :, :1]), out[:, :, 1:]], dim=2)
         return out
@@ -207,13 +216,16 @@ def macs_per_frame(model: nn.Module, *, frames: int = 200) -> dict:
     receptive-field window per output frame (the paper's evaluation)."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    def count(t: int) -> int:
+    def count(t: int, **kw) -> int:
         x = torch.zeros(1, t, model.joints_in, model.features_in)
         x[..., 2] = 1.0
         with FlopCounterMode(display=False) as counter, torch.no_grad():
-            model.eval()(x)
+            model.eval()(x, **kw)
         return counter.get_total_flops() // 2
 
     rf = model.receptive_field()
     once = count(rf)
-    return {"window": once, "sequence": (count(rf - 1 + frames) - once) / (frames - 1)}
+    return {
+        "window": count(rf, strided=True),
+        "sequence": (count(rf - 1 + frames) - once) / (frames - 1),
+    }

@@ -29,6 +29,10 @@ from .windows import ChunkSampler
 log = logging.getLogger("lifting.train")
 
 ARCHITECTURES = ("glagcn", "volumetric")
+SUMMARIES = {  # shown in the sidebar's model list (props.model_items)
+    "glagcn": "Graph network (GLA-GCN): skeleton graph convolutions, per-joint regression",
+    "volumetric": "Single frame (stills, very short clips): coarse-to-fine depth distributions",
+}
 
 
 class ModelTrainer(Trainer):
@@ -151,7 +155,7 @@ def export(trainer: ModelTrainer, metrics: dict, command: str) -> Path:
         "validation_history": trainer.history,
         "trajectory_model": cfg.extra["trajectory_model"],
         "baseline_model": cfg.extra["baseline_model"],
-        "short_clip_model": None,
+        "summary": SUMMARIES[cfg.extra["architecture"]],
     }
     if hasattr(model, "levels"):
         from ..models.glagcn import macs_per_frame

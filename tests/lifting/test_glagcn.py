@@ -112,6 +112,11 @@ def test_one_pass_over_a_clip_equals_one_window_per_output_frame():
         seq = m(x)
         for t in (0, 7, 21):
             torch.testing.assert_close(m(x[:, t : t + 9])[:, 0], seq[:, t], atol=1e-5, rtol=1e-5)
+        # The paper's strided form (one window per output) has the same weights and results.
+        windows = torch.cat([x[:, t : t + 9] for t in (0, 7, 21)], dim=1)
+        strided = m(windows, strided=True)
+    assert strided.shape == (1, 3, NUM_JOINTS, 3)
+    torch.testing.assert_close(strided, seq[:, [0, 7, 21]], atol=1e-5, rtol=1e-5)
 
 
 def test_predict_sequence_short_clip_and_mirror_tta():
