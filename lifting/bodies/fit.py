@@ -80,10 +80,21 @@ def bone_joints(rest: RestSkeleton, heads: np.ndarray, orientations: np.ndarray)
     return out
 
 
-def fit_body(model: BodyModel, joints: np.ndarray, *, proportions: str = "clip") -> BodyFit:
-    """Fit ``model`` to world joints ``joints (T, 21, 3)`` (NaN gaps are filled in time)."""
+def fit_body(
+    model: BodyModel,
+    joints: np.ndarray,
+    *,
+    proportions: str = "clip",
+    rest: RestSkeleton | None = None,
+) -> BodyFit:
+    """Fit ``model`` to world joints ``joints (T, 21, 3)`` (NaN gaps are filled in time).
+
+    ``rest``: bind the body to this Lift rest skeleton instead (e.g. an armature's as Blender
+    stored it); ``proportions`` is then unused.
+    """
     joints = fill_missing(np.asarray(joints, dtype=np.float64))
-    rest = body_rest_skeleton(model, joints, proportions)
+    if rest is None:
+        rest = body_rest_skeleton(model, joints, proportions)
     solved = solve(joints, rest)
     root = rest.index("hips")
     locations = np.zeros_like(solved.locations)

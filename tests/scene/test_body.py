@@ -1,0 +1,101 @@
+"""Body meshes in Blender: Blender's Armature modifier deforms the body exactly as the NumPy
+skinning does, the body follows the motion's joints, SMPL files (synthetic) and bad files."""
+
+import bpy
+import numpy as np
+import pytest
+from conftest import DATA
+from smpl_files import write_smpl_files
+
+
+@pytest.fixture(scope="module")
+def walk():
+    with np.load(DATA / "sample" / "walk.npz") as data:
+        return data["joints_world"][:60].astype(np.float64)
+
+
+def evaluated_vertices(obj, frame) -> np.ndarray:
+    """World positions (V, 3) of an object's deformed mesh at a scene frame."""
+    bpy.context.scene.frame_set(frame)
+    depsgraph = bpy.context.evaluated_depsgraph_get()
+    evaluated = obj.evaluated_get(depsgraph)
+    mesh = evaluated.to_mesh()
+    try:
+        co = np.empty(3 * len(mesh.vertices), dtype=np.float32)
+        mesh.vertices.foreach_get("co", co)
+    finally:
+        evaluated.to_mesh_clear()
+    mw = np.array(obj.matrix_world)
+    return co.reshape(-1, 3) @ mw[:3, :3].T + mw[:3, 3]
+
+
+def test_default_body_is_keyed_and_deforms_like_numpy(empty_scene, walk):
+    from lift_mocap.lifting.bodies import BONE_NAMES, load_body
+    from lift_mocap.lifting.bodies.fit import fit_body, posed_vertices
+    from lift_mocap.scene import compat
+    from lift_mocap.scene.body import build_body
+
+    model = load_body()
+    frames = np.arange(1, len(walk) + 1, dtype=np.float64)
+    created = build_body(bpy.context, model, walk, frames)
+    arm, mesh, action = created["armature"], created["mesh"], created["action"]
+    curves = compat.action_fcurves(action, arm)
+    assert len(curves) == 4 * len(BONE_NAMES) + 3
+    assert all(len(c.keyframe_points) == len(walk) for c in curves)
+    assert len(mesh.data.vertices) == len(model.vertices)
+    assert [g.name for g in mesh.vertex_groups] == list(BONE_NAMES)
+    assert mesh.modifiers[0].type == "ARMATURE" and mesh.modifiers[0].object == arm
+    fit = fit_body(model, walk)
+    for i in (0, 23, 59):
+        got = evaluated_vertices(mesh, 1 + i)
+        want = posed_vertices(model, fit, slice(i, i + 1))[0]
+        assert np.abs(got - want).max() < 2e-3, i  # float32 rolls, weights rounded to 1e-3
+        joints = model.regress(got)
+        assert np.linalg.norm(joints - walk[i], axis=-1).mean() < 0.015, i
+
+
+def test_body_on_the_armature_apply_result_builds(empty_scene, gt_result):
+    from lift_mocap.lifting.bodies import load_body
+    from lift_mocap.lifting.retarget import lift_rest_skeleton
+    from lift_mocap.scene.apply import apply_result
+    from lift_mocap.scene.armature import rest_matrices
+    from lift_mocap.scene.body import add_body_mesh
+
+    joints = gt_result.motion.joints.astype(np.float64)
+    arm = apply_result(bpy.context, gt_result)["armature"]
+    rest = lift_rest_skeleton(joints)
+    rest.matrices = rest_matrices(arm)
+    model = load_body()
+    body = add_body_mesh(bpy.context.scene.collection, arm, rest, model)
+    assert body.parent == arm
+    for i in (0, 45, 89):
+        got = model.regress(evaluated_vertices(body, 1 + i))
+        assert np.linalg.norm(got - joints[i], axis=-1).mean() < 0.015, i
+
+
+def test_smpl_body_from_a_synthetic_pkl(empty_scene, walk, tmp_path):
+    from lift_mocap.lifting.bodies import load_body
+    from lift_mocap.scene.body import build_body, load_body_model
+
+    _, pkl, _ = write_smpl_files(load_body(), tmp_path)
+    model = load_body_model("SMPL", str(pkl))
+    created = build_body(bpy.context, model, walk, np.arange(1.0, len(walk) + 1))
+    got = model.regress(evaluated_vertices(created["mesh"], 30))
+    assert np.linalg.norm(got - walk[29], axis=-1).mean() < 0.015
+
+
+def test_bad_body_choices_are_reported(empty_scene, tmp_path):
+    import pickle
+
+    from lift_mocap.lifting.errors import FileFormatError, UnsafePickleError
+    from lift_mocap.scene.body import load_body_model
+
+    assert load_body_model("NONE") is None
+    with pytest.raises(FileFormatError, match="no SMPL file"):
+        load_body_model("SMPL", "")
+    evil = tmp_path / "evil.pkl"
+    evil.write_bytes(pickle.dumps({"f": print}, protocol=2))
+    before = len(bpy.data.objects)
+    with pytest.raises(UnsafePickleError):
+        load_body_model("SMPL", str(evil))
+    assert len(bpy.data.objects) == before
