@@ -150,6 +150,21 @@ class LIFT_PG_settings(bpy.types.PropertyGroup):
         default="WORLD",
     )
     retarget: PointerProperty(type=LIFT_PG_retarget)
+    body_mesh: EnumProperty(
+        name="Body Mesh",
+        description="A skinned body mesh on the new armature",
+        items=(
+            ("NONE", "None", "Only the armature"),
+            ("DEFAULT", "Default Body", "Lift's own body (CC0, from MakeHuman)"),
+            ("SMPL", "SMPL File", "Your own SMPL model file (.pkl or .npz)"),
+        ),
+        default="NONE",
+    )
+    smpl_path: StringProperty(
+        name="SMPL File",
+        description="Your SMPL model file (.pkl or .npz); Lift does not ship SMPL",
+        subtype="FILE_PATH",
+    )
     follow_video: BoolProperty(
         name="Scene Follows Video",
         description=(

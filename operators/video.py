@@ -42,7 +42,9 @@ def pipeline_settings(props, *, cache: str | None = None, cpu: bool = False) -> 
 
 
 def apply_settings(props) -> ApplySettings:
-    return ApplySettings(follow_video=bool(props.follow_video))
+    return ApplySettings(
+        follow_video=bool(props.follow_video), body=props.body_mesh, body_path=props.smpl_path
+    )
 
 
 def handle_event(job, context, event_type: str) -> set:

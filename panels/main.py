@@ -52,6 +52,11 @@ class LIFT_PT_main(bpy.types.Panel):
         sub.prop(settings, "strength")
         body.prop(settings, "foot_lock")
         body.prop(settings, "root_motion")
+        col = body.column(align=True)
+        col.prop(settings, "body_mesh")
+        sub = col.column()
+        sub.enabled = settings.body_mesh == "SMPL"
+        sub.prop(settings, "smpl_path")
         body.prop(settings, "follow_video")
         if running:
             draw_progress(layout, job)

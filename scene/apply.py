@@ -17,6 +17,7 @@ import numpy as np
 from ..lifting.retarget import ROOT_BONE, lift_rest_skeleton, solve
 from ..lifting.retarget.lift_rig import fill_missing
 from .armature import build_armature, rest_matrices
+from .body import add_body_mesh, load_body_model
 from .camera import add_background_video, build_camera
 from .keyframes import pose_plan, write_plan
 
@@ -30,13 +31,16 @@ class ApplySettings:
     ``follow_video``: set the scene's frame rate, frame range and resolution from the video and
     make the new matching camera the active one; ``first_frame``: scene frame of the clip's
     first frame; ``name``: base name of the new objects; ``camera``: add a matching camera with
-    the video as its background.
+    the video as its background; ``body``/``body_path``: a skinned body mesh on the armature
+    (``scene/body.py``).
     """
 
     follow_video: bool = True
     first_frame: int = 1
     name: str = "Lift"
     camera: bool = True
+    body: str = "NONE"  # body mesh on the armature: "NONE", "DEFAULT" or "SMPL" (scene/body.py)
+    body_path: str = ""  # the user's SMPL file for body="SMPL"
 
 
 def scene_fps(fps: float) -> tuple[int, float]:
@@ -59,9 +63,10 @@ def apply_result(context, result, settings: ApplySettings | None = None) -> dict
     """Create the armature, action and camera for ``result`` (a ``PipelineResult``).
 
     Must run on Blender's main thread (it leaves Edit/Pose Mode for Object Mode). Returns
-    ``{"armature", "action", "camera", "clip"}`` (camera and clip may be None).
+    ``{"armature", "action", "camera", "clip", "body"}`` (camera, clip, body may be None).
     """
     settings = settings or ApplySettings()
+    body_model = load_body_model(settings.body, settings.body_path)  # bad file: nothing made
     scene = context.scene
     collection = context.collection or scene.collection
     motion, track = result.motion, result.track
@@ -78,6 +83,9 @@ def apply_result(context, result, settings: ApplySettings | None = None) -> dict
     action = bpy.data.actions.new(f"{armature.name}Action")
     write_plan(action, armature, plan)
     armature[REPORT_PROP] = json.dumps(summary(result))
+    body = None
+    if body_model is not None:
+        body = add_body_mesh(collection, armature, rest, body_model, f"{settings.name} Body")
     if settings.follow_video:
         _follow_video(scene, motion, frames)
     camera = clip = None
@@ -88,7 +96,7 @@ def apply_result(context, result, settings: ApplySettings | None = None) -> dict
         if settings.follow_video:
             scene.camera = camera  # look through it to check the motion over the footage
     _select_only(context, armature)
-    return {"armature": armature, "action": action, "camera": camera, "clip": clip}
+    return {"armature": armature, "action": action, "camera": camera, "clip": clip, "body": body}
 
 
 def _follow_video(scene, motion, frames) -> None:

@@ -99,3 +99,30 @@ def test_bad_body_choices_are_reported(empty_scene, tmp_path):
     with pytest.raises(UnsafePickleError):
         load_body_model("SMPL", str(evil))
     assert len(bpy.data.objects) == before
+
+
+def test_apply_result_adds_the_chosen_body(empty_scene, gt_result, tmp_path):
+    from lift_mocap.lifting.errors import UnsafePickleError
+    from lift_mocap.scene.apply import ApplySettings, apply_result
+
+    created = apply_result(bpy.context, gt_result, ApplySettings(body="DEFAULT", camera=False))
+    body, arm = created["body"], created["armature"]
+    assert body.parent == arm and body.modifiers[0].object == arm
+    assert body.name.startswith("Lift Body")
+    assert apply_result(bpy.context, gt_result, ApplySettings(camera=False))["body"] is None
+    evil = tmp_path / "evil.pkl"
+    evil.write_bytes(b"cos\nsystem\n(S'true'\ntR.")
+    before = len(bpy.data.objects)
+    with pytest.raises(UnsafePickleError):
+        apply_result(bpy.context, gt_result, ApplySettings(body="SMPL", body_path=str(evil)))
+    assert len(bpy.data.objects) == before  # refused before anything was made
+
+
+def test_sidebar_choice_reaches_apply_settings(registered):
+    from lift_mocap.operators.video import apply_settings
+
+    props = bpy.context.scene.lift
+    assert props.body_mesh == "NONE"
+    props.body_mesh, props.smpl_path = "SMPL", "//smpl/model.pkl"
+    settings = apply_settings(props)
+    assert settings.body == "SMPL" and settings.body_path == "//smpl/model.pkl"

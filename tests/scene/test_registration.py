@@ -56,7 +56,8 @@ def test_panel_shows_every_setting_and_the_button(registered):
     props = {c[1] for c in calls if c[0] == "prop"}
     assert props == {
         "video_path", "frame_start", "frame_end", "model", "auto_focal", "focal_length",
-        "smoothing", "strength", "foot_lock", "root_motion", "follow_video",
+        "smoothing", "strength", "foot_lock", "root_motion", "follow_video", "body_mesh",
+        "smpl_path",
     }  # fmt: skip
     assert ("operator", "lift.video") in calls
     assert not any(c[0] == "progress" for c in calls)
