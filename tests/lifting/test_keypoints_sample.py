@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from keypoint_media import write_video
 
-from lifting.keypoints import extract_keypoints
+from lifting.keypoints import extract_keypoints, parallel
 from lifting.skeleton import JOINT_INDEX, LIFT_JOINTS
 from lifting.video import open_video
 
@@ -89,9 +89,10 @@ def looped(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_parallel_and_single_process_agree_outside_the_warm_up(looped, truth):
+def test_parallel_and_single_process_agree_outside_the_warm_up(looped, truth, monkeypatch):
     """Rows before the hand-over are identical; after it, the second worker's tracker agrees
     with the single process far below the detector's own error against the ground truth."""
+    monkeypatch.setattr(parallel, "MIN_FRAMES_PER_WORKER", 20)  # split even if the worker is late
     one = extract_keypoints(looped, workers=1)
     two = extract_keypoints(looped, workers=2)
     np.testing.assert_array_equal(two.frame_indices, one.frame_indices)
