@@ -51,13 +51,13 @@ def stage_sources(stage: Path, root: Path = ROOT) -> list[str]:
 
 
 def stage_weights(stage: Path) -> dict[str, float]:
-    """Export bundled lifters to ONNX inside the stage; drop their ``.pt`` from the zip."""
+    """Export bundled lifters to ONNX inside the stage; drop every ``.pt`` from the zip."""
     from tools import export_onnx
 
     weights = stage / "lifting" / "weights"
     diffs = export_onnx.export_bundled(weights)
-    for name in diffs:
-        (weights / f"{name}.pt").unlink(missing_ok=True)
+    for pt in weights.rglob("*.pt"):  # torch files are useless without torch, which never ships
+        pt.unlink()
     return diffs
 
 

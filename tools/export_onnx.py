@@ -102,10 +102,21 @@ def export_checked(model, path: Path, *, name: str, source_sha256: str = "") -> 
     return diff
 
 
+def bundled_weights(weights_dir: Path = WEIGHTS_DIR) -> dict[str, Path]:
+    """Bundled model name -> its ``.pt``: every ``<name>.pt`` beside a ``<name>.json`` model
+    card in ``weights_dir`` or its ``baselines/`` (the registry's rule, without importing it:
+    listing must work before any model exists)."""
+    found = {}
+    for folder in (weights_dir, weights_dir / "baselines"):
+        for card in sorted(folder.glob("*.json")):
+            if card.with_suffix(".pt").is_file():
+                found.setdefault(card.stem, card.with_suffix(".pt"))
+    return dict(sorted(found.items()))
+
+
 def bundled_models(weights_dir: Path = WEIGHTS_DIR) -> list[str]:
-    """Names of bundled models: every ``<name>.pt`` beside a ``<name>.json`` model card
-    (the registry's rule, without importing it: listing must work before any model exists)."""
-    return sorted(p.stem for p in weights_dir.glob("*.json") if p.with_suffix(".pt").is_file())
+    """Names of the bundled models (see :func:`bundled_weights`)."""
+    return list(bundled_weights(weights_dir))
 
 
 def load_bundled(name: str):
@@ -116,13 +127,15 @@ def load_bundled(name: str):
 
 
 def export_bundled(out_dir: Path, names: list[str] | None = None) -> dict[str, float]:
-    """Export bundled models into ``out_dir``; returns name -> max abs difference (m)."""
+    """Export bundled models into ``out_dir`` (``<name>.onnx`` in the same subfolder as the
+    ``.pt``, e.g. ``baselines/``); returns name -> max abs difference (m)."""
+    weights = bundled_weights()
     results = {}
-    for name in names or bundled_models():
-        sha = hashlib.sha256((WEIGHTS_DIR / f"{name}.pt").read_bytes()).hexdigest()
-        results[name] = export_checked(
-            load_bundled(name), out_dir / f"{name}.onnx", name=name, source_sha256=sha
-        )
+    for name in names or list(weights):
+        pt = weights[name]
+        sha = hashlib.sha256(pt.read_bytes()).hexdigest()
+        target = out_dir / pt.relative_to(WEIGHTS_DIR).with_suffix(".onnx")
+        results[name] = export_checked(load_bundled(name), target, name=name, source_sha256=sha)
     return results
 
 
@@ -132,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     args = parser.parse_args(argv)
     for name, diff in export_bundled(args.out, args.names or None).items():
-        print(f"{name}: {args.out / (name + '.onnx')}  max |onnx - torch| = {diff:.2e} m")
+        print(f"{name}: max |onnx - torch| = {diff:.2e} m")
     return 0
 
 

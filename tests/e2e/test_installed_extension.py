@@ -121,9 +121,10 @@ def test_zip_contents(linux_zip):
     for dev in ("tests/", "tools/", "bench/", "lifting/train/", "docs/"):
         assert not any(n.startswith(dev) for n in names), dev
     assert not any(n.endswith(".pt") for n in names)
-    for name in export_onnx.bundled_models():  # every bundled lifter ships as ONNX + card
-        assert f"lifting/weights/{name}.onnx" in names, name
-        assert f"lifting/weights/{name}.json" in names, name
+    for pt in export_onnx.bundled_weights().values():  # every lifter ships as ONNX + card
+        rel = pt.relative_to(ROOT).as_posix()
+        assert rel[: -len(".pt")] + ".onnx" in names, rel
+        assert rel[: -len(".pt")] + ".json" in names, rel
 
 
 def lift_inputs() -> tuple[Path | None, str]:
