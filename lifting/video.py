@@ -12,10 +12,13 @@ their frame index and a timestamp in seconds.
 - **Timestamps** are the decoder's presentation times (``CAP_PROP_POS_MSEC``), relative to the
   first frame, so variable-frame-rate footage keeps its timing. Where a backend gives none,
   the nominal ``index / fps`` is used.
-- **Frame indices** count decoded frames from 0. When the timestamps jump past one or more
-  frame slots (FFmpeg silently drops frames it cannot decode), the index jumps too and the
-  lost slots are recorded in :attr:`VideoSource.failed`; so are frames the container announced
-  but that never decoded (a truncated file). Reading continues past every failure.
+- **Frame indices** count decoded frames from 0. FFmpeg silently drops frames it cannot
+  decode; in a constant-frame-rate file that shows as a timestamp skipping whole frame
+  intervals, so the index skips too (it stays ``round(timestamp * fps)``) and the lost slots
+  are recorded in :attr:`VideoSource.failed`. Once a timestamp falls off that grid the file has
+  a variable frame rate (OpenCV then reports the *average* rate): gaps are its timing, not
+  losses, and indices simply count frames. Frames the container announced that never decoded
+  (a truncated file) are recorded too. Reading continues past every failure.
 - **Image folders**: files with an image extension, sorted by the last number in their name;
   the frame index is the position in that order and the timestamp ``index / image_fps``.
 """
@@ -36,6 +39,7 @@ IMAGE_EXTENSIONS = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".jp2", ".ppm", ".pgm", ".exr"}
 )
 MAX_CONSECUTIVE_MISSES = 8  # failed grabs in a row before a file is taken to end there
+OFF_GRID = 0.25  # frame intervals a timestamp may stray from the nominal grid (jitter)
 _MAX_PLAUSIBLE_COUNT = 10**9
 
 
@@ -124,6 +128,7 @@ class VideoSource:
     def _file_frames(self, start: int, end: int | None, stride: int) -> Iterator[Frame]:
         cap, info = self._cap, self.info
         index, misses, first_ts, prev_ts = 0, 0, None, -math.inf
+        on_grid = info.fps > 0  # every timestamp so far a whole number of frame intervals
         while end is None or index < end:
             if not cap.grab():
                 misses += 1
@@ -133,8 +138,9 @@ class VideoSource:
                 return
             misses = 0
             ts, first_ts = _timestamp(cap, index, info.fps, first_ts, prev_ts)
-            slot = round(ts * info.fps) if info.fps > 0 else index
-            if slot > index:  # the decoder skipped frames it could not decode
+            slot = round(ts * info.fps) if on_grid else index
+            on_grid = on_grid and abs(ts * info.fps - slot) <= OFF_GRID
+            if on_grid and slot > index:  # the decoder skipped frames it could not decode
                 self._record(range(index, slot), start, end, stride)
                 index = slot
                 if end is not None and index >= end:

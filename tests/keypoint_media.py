@@ -82,3 +82,51 @@ def set_mp4_rotation(src: Path, dst: Path, degrees: int) -> Path:
     data[matrix : matrix + 36] = struct.pack(">9i", *values)
     dst.write_bytes(bytes(data))
     return dst
+
+
+_CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts"}
+
+
+def _box_path(data: bytes, target: bytes, start: int = 0, end: int | None = None) -> tuple:
+    """Offsets of the boxes from the top level down to the first ``target`` box, or ()."""
+    pos, end = start, len(data) if end is None else end
+    while pos + 8 <= end:
+        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        if kind == target:
+            return (pos,)
+        if kind in _CONTAINERS:
+            inner = _box_path(data, target, pos + 8, pos + size)
+            if inner:
+                return (pos, *inner)
+        pos += size
+    return ()
+
+
+def set_mp4_frame_durations(src: Path, dst: Path, runs: list[tuple[int, int]]) -> Path:
+    """Copy an MP4 (one track, ``moov`` after ``mdat``) with variable frame durations.
+
+    ``runs`` = [(frames, duration in the track's timescale), ...] replace the time-to-sample
+    table; the media, track, movie and edit-list durations are updated to match.
+    """
+    data = bytearray(src.read_bytes())
+    path = _box_path(data, b"stts")
+    at = path[-1]
+    old_size = struct.unpack(">I", data[at : at + 4])[0]
+    body = struct.pack(">II", 0, len(runs)) + b"".join(struct.pack(">II", *r) for r in runs)
+    data[at : at + old_size] = struct.pack(">I4s", 8 + len(body), b"stts") + body
+    for parent in path[:-1]:  # the boxes around stts grow with it
+        size = struct.unpack(">I", data[parent : parent + 4])[0]
+        data[parent : parent + 4] = struct.pack(">I", size + 8 + len(body) - old_size)
+    total = sum(n * d for n, d in runs)
+    mdhd, mvhd, tkhd = (_box_path(data, k)[-1] for k in (b"mdhd", b"mvhd", b"tkhd"))
+    media_scale = struct.unpack(">I", data[mdhd + 20 : mdhd + 24])[0]
+    movie_scale = struct.unpack(">I", data[mvhd + 20 : mvhd + 24])[0]
+    movie_total = total * movie_scale // media_scale
+    data[mdhd + 24 : mdhd + 28] = struct.pack(">I", total)
+    data[mvhd + 24 : mvhd + 28] = struct.pack(">I", movie_total)
+    data[tkhd + 28 : tkhd + 32] = struct.pack(">I", movie_total)
+    elst = _box_path(data, b"elst")
+    if elst:
+        data[elst[-1] + 16 : elst[-1] + 20] = struct.pack(">I", movie_total)
+    dst.write_bytes(bytes(data))
+    return dst

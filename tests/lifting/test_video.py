@@ -5,7 +5,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from keypoint_media import frame_number, numbered_frame, set_mp4_rotation, write_video
+from keypoint_media import (
+    frame_number,
+    numbered_frame,
+    set_mp4_frame_durations,
+    set_mp4_rotation,
+    write_video,
+)
 
 from lifting.errors import EmptyVideoError, NotAVideoError, VideoNotFoundError
 from lifting.video import open_video, probe
@@ -59,6 +65,19 @@ def test_timestamps_follow_the_container_not_the_count(tmp_path):
     path = write_video(tmp_path / "slow.mp4", [numbered_frame(i) for i in range(10)], fps=12.5)
     frames, _ = read_all(path)
     np.testing.assert_allclose([f.timestamp for f in frames], np.arange(10) * 0.08, atol=1e-3)
+
+
+@pytest.mark.parametrize("order", ["fast then slow", "slow then fast"])
+def test_variable_frame_rate_keeps_its_timing_and_loses_nothing(clips, tmp_path, order):
+    """20 frames at 30 fps and 20 at 15 fps (mp4v's timescale is 15360 per second)."""
+    runs = [(20, 512), (20, 1024)] if order == "fast then slow" else [(20, 1024), (20, 512)]
+    vfr = set_mp4_frame_durations(clips["mp4"], tmp_path / "vfr.mp4", runs)
+    expected = np.concatenate([[0], np.cumsum(np.repeat([d for _, d in runs], 20))[:-1]]) / 15360
+    frames, failed = read_all(vfr)
+    assert failed == []
+    assert [f.index for f in frames] == list(range(N))
+    assert [frame_number(f.image) for f in frames] == list(range(N))
+    np.testing.assert_allclose([f.timestamp for f in frames], expected, atol=1e-3)
 
 
 @pytest.mark.parametrize("degrees", [90, 180, 270])
