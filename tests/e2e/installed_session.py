@@ -98,7 +98,10 @@ def main(argv: list[str]) -> int:
     install(bpy, zip_path, res)
     res["install_seconds"] = time.perf_counter() - t
     if video:
-        lift_video(bpy, video, res)
+        try:
+            lift_video(bpy, video, res)
+        except Exception as err:  # recorded for the lift test; removal is tested regardless
+            res["lift_exception"] = f"{type(err).__name__}: {err}"
         res["install_to_result_seconds"] = time.perf_counter() - t
     remove(bpy, res)
     print("RESULT " + json.dumps(res, default=str))

@@ -168,6 +168,7 @@ def test_lift_video_from_the_installed_extension(session):
     if video is None:
         pytest.skip(why_not)
     tmp, res = session
+    assert "lift_exception" not in res, res["lift_exception"]
     assert res["lift"] == ["FINISHED"], res.get("lift_error")
     assert res["lift_state"] == "FINISHED"
     assert res["lift_package"].startswith(PACKAGE)
