@@ -38,81 +38,108 @@ from ..skeleton import NUM_JOINTS
 from .graph import NODE_FEATURES, adjacency_subsets, node_features
 
 
+def _bn(layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Batch norm over the last (channel) axis of ``x (..., C)``."""
+    return layer(x.reshape(-1, x.shape[-1])).reshape(x.shape)
+
+
+class _Projection(nn.Module):
+    """Residual path: identity, or Linear + BN when the channel count changes."""
+
+    def __init__(self, c_in: int, c_out: int):
+        super().__init__()
+        self.lin = None if c_in == c_out else nn.Linear(c_in, c_out)
+        self.bn = None if c_in == c_out else nn.BatchNorm1d(c_out, momentum=0.1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x if self.lin is None else _bn(self.bn, self.lin(x))
+
+
 class AdaptiveGraphConv(nn.Module):
-    """``(N, C_in, T, V)`` → ``(N, C_out, T, V)``: Σ_k conv_k(x · (A_k + B_k + C_k(x))).
+    """``(N, T, V, C_in)`` → ``(N, T, V, C_out)``: Σ_k W_k (x · (A_k + B_k + C_k(x))).
 
     ``A_k`` fixed (self / inward / outward), ``B_k`` learned offset (starts at 0), ``C_k(x)``
-    per-frame attention ``softmax_v(θ_k(x)ᵀ φ_k(x) / C_e)``. BN, residual, ReLU, dropout.
+    per-frame attention ``softmax_v(θ_k(x)ᵀ φ_k(x) / C_e)``; the three W_k are one linear map
+    of the concatenated aggregates. BN, residual, ReLU, dropout. Channels last, so every
+    weight is one large matrix product (1×1 convolutions are slow on a CPU).
     """
 
     def __init__(self, c_in: int, c_out: int, adjacency: torch.Tensor, dropout: float = 0.1):
         super().__init__()
         k, v, _ = adjacency.shape
+        self.subsets = k
         self.register_buffer("adjacency", adjacency.clone())
         self.offset = nn.Parameter(torch.zeros(k, v, v))
         self.embed = max(4, c_out // 4)
-        self.theta = nn.ModuleList(nn.Conv2d(c_in, self.embed, 1) for _ in range(k))
-        self.phi = nn.ModuleList(nn.Conv2d(c_in, self.embed, 1) for _ in range(k))
-        self.conv = nn.ModuleList(nn.Conv2d(c_in, c_out, 1) for _ in range(k))
-        self.bn = nn.BatchNorm2d(c_out, momentum=0.1)
-        self.down = (
-            nn.Identity()
-            if c_in == c_out
-            else nn.Sequential(nn.Conv2d(c_in, c_out, 1), nn.BatchNorm2d(c_out, momentum=0.1))
-        )
+        self.theta_phi = nn.Linear(c_in, 2 * k * self.embed)
+        self.conv = nn.Linear(k * c_in, c_out)
+        self.bn = nn.BatchNorm1d(c_out, momentum=0.1)
+        self.down = _Projection(c_in, c_out)
         self.drop = nn.Dropout(dropout)
 
+    def attentions(self, x: torch.Tensor) -> torch.Tensor:
+        """Data-dependent adjacencies ``(N, T, K, V, V)``; each column sums to 1."""
+        n, t, v, _ = x.shape
+        qk = self.theta_phi(x).reshape(n, t, v, 2, self.subsets, self.embed)
+        q = qk[:, :, :, 0].permute(0, 1, 3, 2, 4)  # (N, T, K, V, E)
+        k = qk[:, :, :, 1].permute(0, 1, 3, 4, 2)  # (N, T, K, E, V)
+        return torch.softmax(torch.matmul(q, k) / self.embed, dim=-2)
+
     def attention(self, x: torch.Tensor, k: int) -> torch.Tensor:
-        """Data-dependent adjacency of subset ``k``: ``(N, T, V, V)``, columns sum to 1."""
-        a = self.theta[k](x)
-        b = self.phi[k](x)
-        return torch.softmax(torch.einsum("nctv,nctw->ntvw", a, b) / self.embed, dim=-2)
+        """Attention of subset ``k``: ``(N, T, V, V)``."""
+        return self.attentions(x)[:, :, k]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = 0
-        for k in range(self.adjacency.shape[0]):
-            adj = (self.adjacency[k] + self.offset[k]) + self.attention(x, k)
-            y = y + self.conv[k](torch.einsum("nctv,ntvw->nctw", x, adj))
-        return self.drop(torch.relu(self.bn(y) + self.down(x)))
+        n, t, v, c = x.shape
+        adj = (self.adjacency + self.offset) + self.attentions(x)  # (N, T, K, V, W)
+        z = torch.matmul(adj.transpose(-1, -2), x.unsqueeze(2))  # (N, T, K, W, C)
+        z = z.permute(0, 1, 3, 2, 4).reshape(n, t, v, self.subsets * c)
+        return self.drop(torch.relu(_bn(self.bn, self.conv(z)) + self.down(x)))
 
 
 class Unit(nn.Module):
-    """Graph–temporal unit: ``relu(BN(temporal_conv(graph(x))) + residual(x))``.
-
-    ``width`` 1 (point-wise) or 3 with ``dilation`` d (valid: time shrinks by 2 d; the residual
-    is cropped to the centre frames).
-    """
+    """Graph–temporal unit: ``relu(BN(temporal_conv(graph(x))) + residual(x))``, ``(N, T, V,
+    C)``. ``width`` 1 (point-wise) or 3 with ``dilation`` d (valid: time shrinks by 2 d; the
+    residual is cropped to the centre frames)."""
 
     def __init__(
         self, c_in: int, c_out: int, adjacency, *, width=1, dilation=1, dropout=0.1
     ) -> None:
         super().__init__()
+        self.width, self.dilation = width, dilation
         self.crop = (width - 1) * dilation // 2
         self.gcn = AdaptiveGraphConv(c_in, c_out, adjacency, dropout)
-        self.tcn = nn.Conv2d(c_out, c_out, (width, 1), dilation=(dilation, 1))
-        self.tbn = nn.BatchNorm2d(c_out, momentum=0.1)
-        self.res = (
-            nn.Identity()
-            if c_in == c_out
-            else nn.Sequential(nn.Conv2d(c_in, c_out, 1), nn.BatchNorm2d(c_out, momentum=0.1))
-        )
+        self.tcn = nn.Linear(width * c_out, c_out)  # taps concatenated on the channel axis
+        self.tbn = nn.BatchNorm1d(c_out, momentum=0.1)
+        self.res = _Projection(c_in, c_out)
+
+    def _taps(self, y: torch.Tensor, strided: bool) -> torch.Tensor:
+        w, d = self.width, self.dilation
+        if w == 1:
+            return y
+        if strided:  # groups of w consecutive frames, one output each
+            return torch.cat([y[:, i::w] for i in range(w)], dim=-1)
+        t = y.shape[1] - (w - 1) * d
+        return torch.cat([y[:, i * d : i * d + t] for i in range(w)], dim=-1)
 
     def forward(self, x: torch.Tensor, strided: bool = False) -> torch.Tensor:
         """Dilated form (valid conv, residual cropped), or with ``strided`` the paper's form:
         stride = width, no dilation, residual = the centre frame of each group."""
-        c = self.crop
-        if strided and c:
-            w = self.tcn.kernel_size[0]
-            y = nn.functional.conv2d(self.gcn(x), self.tcn.weight, self.tcn.bias, stride=(w, 1))
-            return torch.relu(self.tbn(y) + self.res(x[:, :, w // 2 :: w]))
-        r = self.res(x if c == 0 else x[:, :, c : x.shape[2] - c])
-        return torch.relu(self.tbn(self.tcn(self.gcn(x))) + r)
+        c, w = self.crop, self.width
+        if c == 0:
+            r = x
+        elif strided:
+            r = x[:, w // 2 :: w]
+        else:
+            r = x[:, c : x.shape[1] - c]
+        y = self.tcn(self._taps(self.gcn(x), strided and c > 0))
+        return torch.relu(_bn(self.tbn, y) + self.res(r))
 
 
 class PerJointHead(nn.Module):
     """Individually connected layer: joint j's output from joint j's feature only.
 
-    ``(N, C, T, V)`` → ``(N, T, V, D)`` with weights ``(V, C, D)`` (one matrix per joint).
+    ``(N, T, V, C)`` → ``(N, T, V, D)`` with weights ``(V, C, D)`` (one matrix per joint).
     """
 
     def __init__(self, channels: int, joints: int, out: int = 3):
@@ -121,7 +148,7 @@ class PerJointHead(nn.Module):
         self.bias = nn.Parameter(torch.zeros(joints, out))
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return torch.einsum("nctv,vcd->ntvd", h, self.weight) + self.bias
+        return torch.einsum("ntvc,vcd->ntvd", h, self.weight) + self.bias
 
 
 class GLAGCN(nn.Module):
@@ -175,31 +202,29 @@ class GLAGCN(nn.Module):
 
     def set_bn_momentum(self, momentum: float) -> None:
         for m in self.modules():
-            if isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d):
+            if isinstance(m, nn.BatchNorm1d):
                 m.momentum = momentum
 
     def features(self, x: torch.Tensor, strided: bool = False) -> torch.Tensor:
-        """Node features after the last level: ``(B, C, T - RF + 1, J)``; with ``strided``
-        (the paper's form; T a multiple of RF) ``(B, C, T / RF, J)``, one per window."""
+        """Node features after the last level: ``(B, T - RF + 1, J, C)``; with ``strided``
+        (the paper's form; T a multiple of RF) ``(B, T / RF, J, C)``, one per window."""
         if x.dim() != 4 or x.shape[2] != self.joints_in or x.shape[3] != self.features_in:
             raise ValueError(
                 f"expected input (B, T, {self.joints_in}, {self.features_in}), got {tuple(x.shape)}"
             )
-        b, t, v, _ = x.shape
-        f = node_features(x).reshape(b, t, v * NODE_FEATURES).permute(0, 2, 1)
-        f = self.input_bn(f).reshape(b, v, NODE_FEATURES, t).permute(0, 2, 3, 1)
+        f = node_features(x)
+        f = self.input_bn(f.reshape(-1, self.joints_in * NODE_FEATURES)).reshape(f.shape)
         h = self.first(f)
         for i in range(self.levels):
             d = 3**i
-            r = h[:, :, 1::3] if strided else h[:, :, d : h.shape[2] - d]
+            r = h[:, 1::3] if strided else h[:, d : h.shape[1] - d]
             h = self.strided[i](self.pointwise[i](h), strided) + r
         return h
 
     def head(self, h: torch.Tensor) -> torch.Tensor:
-        """``(B, C, T, J)`` → ``(B, T, J, 3)``: convex mix of per-joint and shared heads."""
+        """``(B, T, J, C)`` → ``(B, T, J, 3)``: convex mix of per-joint and shared heads."""
         alpha = torch.sigmoid(self.mix)[:, None]
-        shared = self.shared(h.permute(0, 2, 3, 1))
-        return alpha * self.per_joint(h) + (1 - alpha) * shared
+        return alpha * self.per_joint(h) + (1 - alpha) * self.shared(h)
 
     def forward(self, x: torch.Tensor, strided: bool = False) -> torch.Tensor:
         """``x (B, T, J, 3)`` → ``(B, T - RF + 1, J, 3)``; ``strided``: ``(B, T / RF, J, 3)``,

@@ -70,11 +70,11 @@ def test_node_features_are_translation_and_scale_free():
 def test_per_joint_head_changes_only_the_joint_whose_feature_changed():
     torch.manual_seed(0)
     head = PerJointHead(8, NUM_JOINTS)
-    h = torch.randn(2, 8, 3, NUM_JOINTS)
+    h = torch.randn(2, 3, NUM_JOINTS, 8)
     base = head(h)
     for k in (0, 5, 20):
         h2 = h.clone()
-        h2[:, :, :, k] += torch.randn(2, 8, 3)
+        h2[:, :, k] += torch.randn(2, 3, 8)
         diff = (head(h2) - base).abs().amax(dim=(0, 1, 3))
         assert diff[k] > 1e-3
         assert torch.all(torch.cat([diff[:k], diff[k + 1 :]]) == 0)
@@ -82,14 +82,14 @@ def test_per_joint_head_changes_only_the_joint_whose_feature_changed():
 
 def test_whole_head_is_per_joint_and_a_convex_mix():
     m = small()
-    h = torch.randn(2, 8, 3, NUM_JOINTS)
+    h = torch.randn(2, 3, NUM_JOINTS, 8)
     base = m.head(h)
     h2 = h.clone()
-    h2[:, :, :, 7] += 1.0
+    h2[:, :, 7] += 1.0
     diff = (m.head(h2) - base).abs().amax(dim=(0, 1, 3))
     assert diff[7] > 1e-3 and torch.all(torch.cat([diff[:7], diff[8:]]) == 0)
     # Per-joint weights are not shared: the same feature on two joints gives different outputs.
-    same = torch.randn(1, 8, 1, 1).expand(1, 8, 1, NUM_JOINTS)
+    same = torch.randn(1, 1, 1, 8).expand(1, 1, NUM_JOINTS, 8)
     assert not torch.allclose(m.per_joint(same)[0, 0, 3], m.per_joint(same)[0, 0, 4])
     # The mix is convex: with mix → +inf the head is the per-joint layer alone.
     with torch.no_grad():
@@ -99,7 +99,7 @@ def test_whole_head_is_per_joint_and_a_convex_mix():
 
 def test_attention_columns_sum_to_one():
     m = small()
-    h = torch.randn(2, 8, 5, NUM_JOINTS)
+    h = torch.randn(2, 5, NUM_JOINTS, 8)
     att = m.pointwise[0].gcn.attention(h, 1)
     assert att.shape == (2, 5, NUM_JOINTS, NUM_JOINTS)
     torch.testing.assert_close(att.sum(dim=-2), torch.ones(2, 5, NUM_JOINTS))
