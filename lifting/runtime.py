@@ -190,11 +190,14 @@ def load_lifter(
     weights_dir: Path | None = None,
     torch_model: Callable[[], object] | None = None,
 ) -> Lifter:
-    """The lifter ``name``: ``<weights_dir>/<name>.onnx`` through ONNX Runtime when both exist
-    (the shipped extension), else ``torch_model()`` (a callable building the torch module with
-    its weights loaded; the development path). Raises :class:`ModelNotFoundError` if neither."""
+    """The lifter ``name``: ``<weights_dir>[/baselines]/<name>.onnx`` through ONNX Runtime when
+    both it and onnxruntime exist (the shipped extension), else ``torch_model()`` (a callable
+    building the torch module with its weights loaded; the development path). Raises
+    :class:`ModelNotFoundError` if neither."""
     _check_prefer(prefer)
-    onnx_path = Path(weights_dir or WEIGHTS_DIR) / f"{name}.onnx"
+    folder = Path(weights_dir or WEIGHTS_DIR)
+    candidates = [folder / f"{name}.onnx", folder / "baselines" / f"{name}.onnx"]
+    onnx_path = next((p for p in candidates if p.is_file()), candidates[0])
     if onnx_path.is_file() and onnx_available():
         return onnx_lifter(onnx_path, prefer)
     if torch_model is not None and importlib.util.find_spec("torch") is not None:

@@ -16,6 +16,7 @@ from ..errors import FileFormatError, ModelNotFoundError
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 DEFAULT = "tcn81"
 SUPPORTED_WEIGHTS_VERSION = 1
+WEIGHT_SUFFIXES = (".pt", ".onnx")  # .onnx alone in the extension zip (lifting/runtime.py)
 SINGLE_FRAME = "volumetric"  # lifts clips too short for a temporal model (see for_clip)
 
 
@@ -32,18 +33,21 @@ def available(directory: Path | None = None) -> list[str]:
         p.stem
         for folder in (d, d / "baselines")
         for p in folder.glob("*.json")
-        if (folder / f"{p.stem}.pt").is_file()
+        if any((folder / f"{p.stem}{suffix}").is_file() for suffix in WEIGHT_SUFFIXES)
     )
 
 
 def card_path(name: str, directory: Path | None = None) -> tuple[Path, Path]:
-    """``(weights .pt, card .json)`` paths of model ``name``; raises ModelNotFoundError."""
+    """``(weights, card .json)`` paths of model ``name``; raises ModelNotFoundError. The
+    weights are the ``.pt`` file, or in the installed extension (which ships no torch) the
+    ``.onnx`` export that tools/build_extension.py puts in its place."""
     d = Path(directory) if directory else WEIGHTS_DIR
     name = resolve(name)
     for folder in (d, d / "baselines"):
-        pt, card = folder / f"{name}.pt", folder / f"{name}.json"
-        if pt.is_file() and card.is_file():
-            return pt, card
+        for suffix in WEIGHT_SUFFIXES:
+            pt, card = folder / f"{name}{suffix}", folder / f"{name}.json"
+            if pt.is_file() and card.is_file():
+                return pt, card
     raise ModelNotFoundError(
         f"No lifting model {name!r} in {d} (need {name}.pt and {name}.json). "
         f"Available: {', '.join(available(d)) or 'none'}."

@@ -82,6 +82,9 @@ def test_load_lifter_prefers_onnx_then_torch(exported, tmp_path):
     (tmp_path / "fresh.onnx").write_bytes(path.read_bytes())
     lifter = runtime.load_lifter("fresh", prefer="cpu", weights_dir=tmp_path)
     assert lifter.backend == "onnxruntime"
+    (tmp_path / "baselines").mkdir()
+    (tmp_path / "baselines" / "base.onnx").write_bytes(path.read_bytes())
+    assert runtime.load_lifter("base", prefer="cpu", weights_dir=tmp_path).backend == "onnxruntime"
     lifter = runtime.load_lifter(
         "other", prefer="cpu", weights_dir=tmp_path, torch_model=lambda: model
     )
