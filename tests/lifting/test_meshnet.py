@@ -1,0 +1,149 @@
+"""The mesh net (Pose2Mesh-style): mesh hierarchy, Chebyshev convolution, shapes, gradients,
+pooled skinning for its training data, losses, and a few steps that learn."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from conftest import DATA
+
+from lifting.bodies import load_body, skin
+from lifting.bodies.fit import fit_body
+from lifting.models.mesh_graph import (
+    coarsen,
+    pooling,
+    scaled_laplacian,
+    skeleton_edges,
+    upsample_index,
+)
+from lifting.models.meshnet import ChebConv, MeshNet, sparse_laplacian
+from lifting.retarget.solve import forward_kinematics
+from lifting.train.meshnet_data import PooledBody, make_mesh_batch, mesh_losses
+
+
+@pytest.fixture(scope="module")
+def body():
+    return load_body()
+
+
+@pytest.fixture(scope="module")
+def levels(body):
+    return coarsen(body.vertices, body.faces, 7)
+
+
+@pytest.fixture(scope="module")
+def walk():
+    with np.load(DATA / "sample" / "walk.npz") as data:
+        return data["joints_world"].astype(np.float64)
+
+
+def test_hierarchy_roughly_halves_and_maps_every_vertex(levels):
+    for fine, coarse in itertools.pairwise(levels):
+        n = len(coarse.vertices)
+        assert 0.45 * len(fine.vertices) < n < 0.6 * len(fine.vertices)
+        assert np.array_equal(np.unique(coarse.parent), np.arange(n))
+        assert coarse.edges.max() < n and len(coarse.faces) > 0
+        # a cluster is a vertex and (at most) one neighbour: its mean is close to both
+        gap = np.linalg.norm(fine.vertices - coarse.vertices[coarse.parent], axis=1)
+        assert np.median(gap) < 0.05
+    up = upsample_index(levels, 6, 3)
+    assert np.array_equal(up[pooling(levels, 3)], pooling(levels, 6))
+    assert len(skeleton_edges()) == 20 + 8
+
+
+def test_cheb_conv_matches_the_dense_recurrence():
+    rng = np.random.default_rng(0)
+    edges = np.array([[0, 1], [1, 2], [2, 3], [0, 3], [1, 3]])
+    idx, val = scaled_laplacian(4, edges)
+    dense = np.zeros((4, 4))
+    dense[idx[0], idx[1]] = val
+    assert np.allclose(dense, dense.T) and np.abs(np.linalg.eigvalsh(dense)).max() <= 1 + 1e-6
+    conv = ChebConv(2, 3)
+    x = torch.from_numpy(rng.normal(size=(4, 5, 2)).astype(np.float32))  # N, B, C
+    got = conv(x, sparse_laplacian(4, edges)).detach().numpy()
+    w = conv.weight.detach().numpy()
+    xn = x.numpy()
+    t1 = np.einsum("nm,mbc->nbc", dense, xn)
+    t2 = 2 * np.einsum("nm,mbc->nbc", dense, t1) - xn
+    want = xn @ w[0] + t1 @ w[1] + t2 @ w[2] + conv.bias.detach().numpy()
+    assert np.allclose(got, want, atol=1e-5)
+
+
+@pytest.mark.parametrize("upsampling", ["coarse_to_fine", "direct"])
+def test_meshnet_shapes_and_gradients(levels, upsampling):
+    torch.manual_seed(0)
+    net = MeshNet(levels, 4, 7, channels=(16, 16, 16, 16), upsampling=upsampling)
+    x = torch.randn(3, 21, 6)
+    out = net(x)
+    assert out.shape == (3, len(levels[4].vertices), 3)
+    out.square().mean().backward()
+    for name, p in net.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+        assert p.grad.abs().sum() > 0, name
+    if upsampling == "direct":
+        assert set(net.block_levels) == {4}
+    else:
+        assert net.block_levels == [7, 6, 5, 4]
+    with pytest.raises(ValueError):
+        MeshNet(levels, 4, 7, channels=(16, 16), upsampling=upsampling)
+
+
+def test_pooled_skinning_is_the_pooled_full_skinning(body, levels, walk):
+    pooled = PooledBody(body, levels, 4)
+    cluster = pooling(levels, 4)
+    counts = np.bincount(cluster)
+    verts, joints = pooled.pose(walk[::30])
+    rest = body.rest_skeleton()
+    from lifting.retarget.solve import solve
+
+    solved = solve(walk[::30], rest)
+    heads, _, orient = forward_kinematics(rest, solved.rotations)
+    full = skin(body, rest, heads, orient)
+    want = np.zeros_like(verts)
+    for t in range(len(full)):
+        np.add.at(want[t], cluster, full[t])
+    want /= counts[None, :, None]
+    assert np.abs(verts - want).max() < 1e-6
+    err = np.linalg.norm(np.einsum("jn,tnc->tjc", pooled.regressor, verts) - joints, axis=-1)
+    assert err.mean() < 0.015
+    assert np.isfinite(fit_body(body, walk[:5]).joints).all()
+
+
+def test_batches_and_losses(body, levels, walk):
+    pooled = PooledBody(body, levels, 4)
+    batch = make_mesh_batch(pooled, walk[::20], np.random.default_rng(0))
+    b = len(walk[::20])
+    assert batch["inputs"].shape == (b, 21, 6) and batch["joints"].shape == (b, 21, 3)
+    assert batch["vertices"].shape == (b, len(levels[4].vertices), 3)
+    reg = torch.from_numpy(pooled.regressor.astype(np.float32))
+    faces = torch.from_numpy(levels[4].faces)
+    edges = torch.from_numpy(levels[4].edges)
+    # camera frame, root-relative: the mesh's regressed joints sit on the target joints
+    same = mesh_losses(batch["vertices"], batch, faces, edges, reg)
+    assert same["vertex"] == 0 and same["edge"] == 0 and same["normal"] < 1e-5
+    assert same["joint"] < 0.01
+    noisy = batch["vertices"] + 0.02 * torch.randn_like(batch["vertices"])
+    worse = mesh_losses(noisy, batch, faces, edges, reg)
+    assert all(worse[k] > same[k] for k in ("vertex", "edge", "normal"))
+
+
+@pytest.mark.slow
+def test_a_few_steps_learn_a_fixed_batch(body, levels, walk):
+    torch.manual_seed(0)
+    pooled = PooledBody(body, levels, 6)
+    batch = make_mesh_batch(pooled, walk[::15], np.random.default_rng(1))
+    net = MeshNet(levels, 6, 7, channels=(16, 16))
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    faces, edges = torch.from_numpy(levels[6].faces), torch.from_numpy(levels[6].edges)
+    reg = torch.from_numpy(pooled.regressor.astype(np.float32))
+    first = None
+    for _ in range(40):
+        loss = mesh_losses(net(batch["inputs"]), batch, faces, edges, reg)["vertex"]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        first = first if first is not None else loss.item()
+    assert loss.item() < 0.5 * first
