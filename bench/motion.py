@@ -25,7 +25,7 @@ Figures (frame-weighted over clips):
   cheapest possible post-process), measured in the same run.
 
     ./run python bench/motion.py [--clips N] [--out out/bench/motion.json]
-                                 [--plot docs/img/motion.png] [--weights-dir DIR]
+                                 [--plot docs/img/motion.png] [--weights-dir DIR] [--imitate]
 """
 
 from __future__ import annotations
@@ -175,6 +175,11 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, default=ROOT / "out" / "bench" / "motion.json")
     p.add_argument("--plot", type=Path, default=ROOT / "docs" / "img" / "motion.png")
     p.add_argument(
+        "--imitate",
+        action="store_true",
+        help="use the lifter-shaped noise model even when lifter weights exist",
+    )
+    p.add_argument(
         "--weights-dir",
         type=Path,
         help="lift with the models in this folder (e.g. a training run's weights/) instead "
@@ -201,7 +206,11 @@ def main(argv=None) -> int:
     for i, clip in enumerate(clips):
         world = clip.joints.astype(np.float64)
         imitated, track, cam = synthetic.make_scene(world, FPS, np.random.default_rng(1000 + i))
-        pose, real = lifter_output(track, imitated, required=bool(used_lifter))
+        pose, real = (
+            (imitated, False)
+            if args.imitate
+            else lifter_output(track, imitated, required=bool(used_lifter))
+        )
         used_lifter = real if used_lifter is None else used_lifter
         for name, kw in CONFIGS.items():
             motion = to_world(pose, track, **{"focal_px": cam.focal, **kw})
