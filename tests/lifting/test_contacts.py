@@ -110,3 +110,17 @@ def test_hysteresis_and_run_cleaning():
     mask = np.array([1, 1, 1, 0, 1, 1, 0, 0, 0, 1], bool)[:, None]
     cleaned = contacts.clean_runs(mask, min_on=2, max_gap=1)[:, 0]
     assert cleaned.astype(int).tolist() == [1, 1, 1, 1, 1, 1, 0, 0, 0, 0]
+
+
+def test_a_foot_much_slower_than_its_twin_counts_as_planted():
+    t = np.arange(60) / FPS
+    joints = np.zeros((60, 21, 3))
+    left = [JOINT_INDEX["l_ankle"], JOINT_INDEX["l_toe"]]
+    right = [JOINT_INDEX["r_ankle"], JOINT_INDEX["r_toe"]]
+    joints[:, left, 0] = (1.0 * t)[:, None]  # drifting at 1 m/s: above SPEED_ON
+    joints[:, right, 0] = (3.0 * t)[:, None]  # the other foot swings past at 3 m/s
+    _, feet = contacts.detect_contacts(joints, FPS)
+    assert feet[10:50, 0].all() and not feet[10:50, 1].any()
+    joints[:, right, 0] = (1.2 * t)[:, None]  # both drift alike: neither is planted
+    _, feet = contacts.detect_contacts(joints, FPS)
+    assert not feet[10:50].any()
