@@ -153,3 +153,33 @@ def test_train_model_cli_trains_resumes_and_exports(arch, extra, mocap_dir, tmp_
     assert card["trajectory_model"] == "tcn81-traj"
     y = predict_sequence(model, inputs(1, 7))
     assert y.shape == (1, 7, NUM_JOINTS, 3) and torch.isfinite(y).all()
+
+
+def test_compare_table_lists_every_lifter_side_by_side(mocap_dir, tmp_path):
+    """`python -m lifting evaluate`'s side-by-side table on real (untrained) bundled-style
+    models: one row per pose lifter (the trajectory model left out), default first."""
+    from lifting.mocap.dataset import load_split
+    from lifting.train.compare import compare, format_table, lifter_names
+    from lifting.train.validate import build_validation_sets
+
+    tcn_args = {"filter_widths": (3, 3), "channels": 16}
+    _write(tmp_path, "tcn81", TemporalModel(**tcn_args), "tcn", tcn_args)
+    vol_args = {"bins": [1, 4], "channels": 16}
+    _write(tmp_path, "volumetric", VolumetricLifter(**vol_args), "volumetric", vol_args)
+    traj_args = {"filter_widths": (3, 3), "channels": 8, "joints_out": 1, "zero_root": False}
+    write_card(
+        tmp_path, "tcn81-traj", TemporalModel(**traj_args), "tcn", traj_args,
+        role="trajectory", config={}, metrics={},
+    )  # fmt: skip
+    assert lifter_names(tmp_path) == ["tcn81", "volumetric"]
+    val = load_split(
+        "smoke-val", mocap_dir=mocap_dir, cache_dir=tmp_path, files=["cmu/007_02.bvh.gz"]
+    )
+    rows = compare(build_validation_sets(val), tmp_path)
+    assert [r["name"] for r in rows] == ["tcn81", "volumetric"]
+    assert rows[0]["receptive_field"] == 9 and rows[1]["receptive_field"] == 1
+    for r in rows:
+        assert r["frames_per_s"] > 0 and r["parameters"] > 0
+        assert 0 < r["clean"]["mpjpe"] < 5000 and r["noisy"]["mpjve"] >= 0
+    table = format_table(rows)
+    assert "tcn81" in table and "volumetric" in table and "frames/s" in table
