@@ -94,14 +94,14 @@ def run_session(zip_path: Path, tmp: Path, video: Path | None) -> dict:
 def assert_same_3d_as_torch(tmp: Path) -> None:
     """The installed extension's 3D (ONNX Runtime) equals the torch reference model's on the
     sample clip's own 2D keypoints: max abs difference ≤ 1e-4 m, joints and root."""
-    from lifting.inference import Pose3D, lift
+    from lifting import inference  # not `from lifting.inference import`: isort-stable
     from lifting.keypoints.track import Track2D
     from lifting.models import registry
 
-    shipped = Pose3D.load(tmp / "pose.npz")
+    shipped = inference.Pose3D.load(tmp / "pose.npz")
     track = Track2D.load(tmp / "track.npz")
     assert not (registry.WEIGHTS_DIR / f"{registry.resolve('default')}.onnx").exists()
-    ref = lift(track.lift2d, track.width, track.height, fps=track.fps, device="cpu")
+    ref = inference.lift(track.lift2d, track.width, track.height, fps=track.fps, device="cpu")
     assert ref.device == "torch:cpu" and shipped.device.startswith("onnxruntime:")
     assert np.abs(shipped.joints3d - ref.joints3d).max() <= 1e-4
     assert np.abs(shipped.root - ref.root).max() <= 1e-4
