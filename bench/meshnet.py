@@ -1,0 +1,126 @@
+"""Mesh net: train coarse-to-fine and direct upsampling in one run, same data and steps, and
+compare accuracy on the validation split, inference frames/s and activation memory.
+
+Pose2Mesh's ablation (coarse-to-fine vs upsampling from the coarsest level straight to the
+mesh) on our body: both variants get the same seed, batches, steps and channels; the direct
+variant runs every block at the output level. Also the reference a mesh net should beat: the
+body IK-fitted to the (noisy) 3D input joints.
+
+Run (CPU, one thread, under nice while other work runs):
+``nice -n 10 ./run python bench/meshnet.py [--steps 500] [--batch 32] [--save]``;
+writes ``out/bench/meshnet.json``; ``--save`` writes the coarse-to-fine weights and model card
+to ``lifting/bodies/meshnet.npz`` / ``.json``. Never pass/fail on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "out" / "bench"
+
+from lifting.bodies import load_body  # noqa: E402
+from lifting.mocap.dataset import load_split  # noqa: E402
+from lifting.train.meshnet_train import (  # noqa: E402
+    MeshNetConfig,
+    MeshNetSetup,
+    evaluate,
+    fit_baseline,
+    save_weights,
+    train,
+    validation_set,
+)
+
+
+def activation_mb(net, inputs) -> float:
+    """MB of tensors autograd saves for the backward pass of one forward (training memory)."""
+    total = [0]
+
+    def pack(t):
+        total[0] += t.numel() * t.element_size()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        net(inputs)
+    return total[0] / 1e6
+
+
+@torch.no_grad()
+def frames_per_second(net, inputs, repeats: int = 5) -> float:
+    net.eval()
+    net(inputs)
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        net(inputs)
+    net.train()
+    return repeats * len(inputs) / (time.perf_counter() - t0)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--val-frames", type=int, default=1000)
+    parser.add_argument("--save", action="store_true", help="write the coarse-to-fine weights")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    model = load_body()
+    train_clips, val_clips = load_split("train"), load_split("val")
+    results = {"command": " ".join(sys.argv), "variants": {}}
+    net_c2f = None
+    for upsampling in ("coarse_to_fine", "direct"):
+        config = MeshNetConfig(upsampling=upsampling, steps=args.steps, batch=args.batch)
+        setup = MeshNetSetup(model, config)
+        val = validation_set(setup, val_clips, args.val_frames)
+        if "fit_baseline" not in results:
+            results["fit_baseline"] = fit_baseline(setup, val)
+            results["vertices"] = len(setup.levels[config.out_level].vertices)
+            print("IK fit to the noisy 3D inputs:", results["fit_baseline"])
+        t0 = time.perf_counter()
+        net, history = train(setup, train_clips)
+        seconds = time.perf_counter() - t0
+        probe = val["inputs"][:32]
+        row = {
+            **evaluate(net, setup, val),
+            "train_seconds": seconds,
+            "params": sum(p.numel() for p in net.parameters()),
+            "activation_mb_per_frame": activation_mb(net, probe) / len(probe),
+            "frames_per_second": frames_per_second(net, val["inputs"][:64]),
+            "final_train_vertex_mm": 1000 * float(np.mean([h["vertex"] for h in history[-50:]])),
+        }
+        results["variants"][upsampling] = row
+        print(upsampling, json.dumps(row))
+        if upsampling == "coarse_to_fine":
+            net_c2f, config_c2f, row_c2f = net, config, row
+    c2f, direct = results["variants"]["coarse_to_fine"], results["variants"]["direct"]
+    results["ratios_direct_over_c2f"] = {
+        k: direct[k] / c2f[k]
+        for k in ("train_seconds", "activation_mb_per_frame", "frames_per_second", "mpve_mm")
+    }
+    print("direct / coarse-to-fine:", json.dumps(results["ratios_direct_over_c2f"]))
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "meshnet.json").write_text(json.dumps(results, indent=2) + "\n")
+    if args.save:
+        card = {
+            "summary": "Mesh net (Pose2Mesh-style) for the default body: 2D + lifted 3D joints "
+            "to the decimated body mesh",
+            "body": model.name,
+            "output_vertices": results["vertices"],
+            "validation": row_c2f,
+            "fit_baseline": results["fit_baseline"],
+            "trained_with": results["command"],
+        }
+        save_weights(net_c2f, config_c2f, ROOT / "lifting" / "bodies" / "meshnet.npz", card)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
