@@ -164,6 +164,7 @@ class LIFT_PG_settings(bpy.types.PropertyGroup):
         name="SMPL File",
         description="Your SMPL model file (.pkl or .npz); Lift does not ship SMPL",
         subtype="FILE_PATH",
+        options={"PATH_SUPPORTS_BLEND_RELATIVE"},  # "//" paths: relative to the .blend
     )
     follow_video: BoolProperty(
         name="Scene Follows Video",

@@ -106,3 +106,43 @@ def build_body(context, model, joints: np.ndarray, frames: np.ndarray, name: str
     write_plan(action, armature, plan)
     mesh = add_body_mesh(collection, armature, rest, model, name)
     return {"armature": armature, "mesh": mesh, "action": action}
+
+
+def add_mesh_animation(collection, vertices: np.ndarray, faces, frames, name="Lift Mesh"):
+    """A new mesh animated per frame by shape keys: ``vertices (T, N, 3)`` world metres at
+    scene ``frames (T,)``; ``faces (F, 3)``. Key ``t`` is 1 at its frame and 0 at its
+    neighbours' (keyed through the KeyframePlan writer), so Blender blends consecutive frames
+    linearly in between. For short clips (one shape key per frame). Returns the object."""
+    verts = np.asarray(vertices, dtype=np.float32)
+    frames = np.asarray(frames, dtype=np.float32)
+    mesh = bpy.data.meshes.new(name)
+    _fill_mesh(mesh, verts[0], faces)
+    obj = bpy.data.objects.new(name, mesh)
+    collection.objects.link(obj)
+    obj.shape_key_add(name="Basis", from_mix=False)
+    plan = {}
+    for t in range(len(verts)):
+        block = obj.shape_key_add(name=f"frame_{t:05d}", from_mix=False)
+        block.data.foreach_set("co", verts[t].ravel())
+        lo, hi = max(t - 1, 0), min(t + 1, len(verts) - 1)
+        keys = sorted({(frames[lo], 0.0), (frames[t], 1.0), (frames[hi], 0.0)} - {(frames[t], 0.0)})
+        plan[(f'key_blocks["{block.name}"].value', 0)] = np.array(keys, dtype=np.float32)
+    key = mesh.shape_keys
+    action = bpy.data.actions.new(f"{name}ShapeKeys")
+    write_plan(action, key, plan)
+    return obj
+
+
+def add_meshnet_body(context, result, frames, weights=None, name: str = "Lift Mesh Net"):
+    """The mesh net's body for a ``PipelineResult``: meshes predicted from the clip's 2D and
+    lifted 3D, placed on the world motion, animated by shape keys at scene ``frames``.
+    ``weights``: a mesh-net npz (default: the bundled one; ModelNotFoundError if none)."""
+    from ..lifting.bodies.meshnet_infer import load_meshnet, place_in_world, predict_vertices
+
+    net, setup = load_meshnet(weights)
+    cam = predict_vertices(net, result.track.lift2d, result.pose.joints3d)
+    joints = fill_missing(np.asarray(result.motion.joints, dtype=np.float64))
+    world = place_in_world(cam, setup.body.regressor, joints)
+    faces = setup.levels[setup.config.out_level].faces
+    collection = context.collection or context.scene.collection
+    return add_mesh_animation(collection, world, faces, frames, name)

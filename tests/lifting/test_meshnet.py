@@ -178,3 +178,24 @@ def test_train_evaluate_and_weights_round_trip(body, walk, tmp_path):
     with torch.no_grad():
         assert torch.allclose(net(val["inputs"]), again(val["inputs"]), atol=1e-6)
     assert (tmp_path / "m.json").is_file()
+
+
+def test_meshes_are_placed_on_the_world_motion(body, levels, walk, tmp_path):
+    from lifting.bodies.meshnet_infer import load_meshnet, place_in_world, predict_vertices
+    from lifting.errors import ModelNotFoundError
+    from lifting.retarget.rotations import axis_angle_matrix
+
+    pooled = PooledBody(body, levels, 5)
+    verts, joints = pooled.pose(walk[:8])
+    turn = axis_angle_matrix(np.array([1.0, 0.2, -0.3]), np.array(2.0))
+    cam = (verts - joints[:, :1]) @ turn.T  # as a camera would see them, root-relative
+    world = np.einsum("jn,tnc->tjc", pooled.regressor, verts)  # the mesh's own joints
+    assert np.abs(place_in_world(cam, pooled.regressor, world) - verts).max() < 1e-6
+    near = place_in_world(cam, pooled.regressor, joints)  # the skeleton's: within mm
+    assert np.linalg.norm(near - verts, axis=-1).mean() < 0.01
+    net = MeshNet(levels, 5, 7, channels=(16, 16, 16))
+    lift2d = np.concatenate([walk[:8, :, :2] * 300, np.ones((8, 21, 1))], axis=-1)
+    out = predict_vertices(net, lift2d, walk[:8] - walk[:8, :1])
+    assert out.shape == (8, len(levels[5].vertices), 3) and np.isfinite(out).all()
+    with pytest.raises(ModelNotFoundError, match=r"bench/meshnet\.py"):
+        load_meshnet(tmp_path / "none.npz")

@@ -126,3 +126,52 @@ def test_sidebar_choice_reaches_apply_settings(registered):
     props.body_mesh, props.smpl_path = "SMPL", "//smpl/model.pkl"
     settings = apply_settings(props)
     assert settings.body == "SMPL" and settings.body_path == "//smpl/model.pkl"
+
+
+def test_mesh_animation_by_shape_keys(empty_scene):
+    from lift_mocap.lifting.bodies import load_body
+    from lift_mocap.lifting.bodies.fit import pose_own
+    from lift_mocap.scene.body import add_mesh_animation
+
+    with np.load(DATA / "sample" / "walk.npz") as data:
+        poses = data["joints_world"][:6].astype(np.float64)
+    model = load_body()
+    verts, _ = pose_own(model, poses)
+    obj = add_mesh_animation(bpy.context.scene.collection, verts, model.faces, np.arange(10, 16))
+    assert len(obj.data.shape_keys.key_blocks) == 1 + len(verts)
+    for t in (0, 3, 5):
+        assert np.abs(evaluated_vertices(obj, 10 + t) - verts[t]).max() < 1e-4, t
+    bpy.context.scene.frame_set(12, subframe=0.5)
+    depsgraph = bpy.context.evaluated_depsgraph_get()
+    evaluated = obj.evaluated_get(depsgraph)
+    mesh = evaluated.to_mesh()
+    co = np.empty(3 * len(mesh.vertices), dtype=np.float32)
+    mesh.vertices.foreach_get("co", co)
+    evaluated.to_mesh_clear()
+    halfway = 0.5 * (verts[2] + verts[3])
+    assert np.abs(co.reshape(-1, 3) - halfway).max() < 1e-4
+
+
+def test_meshnet_body_for_a_pipeline_result(empty_scene, gt_result, tmp_path):
+    """The whole mesh-net path on a real result (an untrained small net: placement and
+    animation are what is checked, not the net's accuracy)."""
+    from types import SimpleNamespace
+
+    from lift_mocap.lifting.bodies import load_body
+    from lift_mocap.lifting.train.meshnet_train import MeshNetConfig, MeshNetSetup, save_weights
+    from lift_mocap.scene.body import add_meshnet_body
+
+    config = MeshNetConfig(out_level=6, top_level=7, channels=(16, 16))
+    setup = MeshNetSetup(load_body(), config)
+    save_weights(setup.build(), config, tmp_path / "net.npz", {"summary": "test"})
+    joints = gt_result.motion.joints[:12].astype(np.float64)
+    result = SimpleNamespace(
+        track=SimpleNamespace(lift2d=gt_result.track.lift2d[:12]),
+        pose=SimpleNamespace(joints3d=joints - joints[:, :1]),
+        motion=SimpleNamespace(joints=joints),
+    )
+    obj = add_meshnet_body(bpy.context, result, np.arange(1, 13), weights=tmp_path / "net.npz")
+    assert len(obj.data.vertices) == len(setup.levels[6].vertices)
+    got = evaluated_vertices(obj, 5)
+    centre = np.einsum("jn,nc->jc", setup.body.regressor, got).mean(axis=0)
+    assert np.linalg.norm(centre - joints[4].mean(axis=0)) < 1e-3  # placed on the motion
