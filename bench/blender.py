@@ -4,7 +4,8 @@
    on the same plan: the lift armature (18 bones, quaternions + root location) over N frames
    of real mocap. Both must produce identical curves.
 2. Headless batch total time over its own 2D-extraction time (goal ≤ 1.15), on the sample clip
-   and on a 60 s clip made by repeating it. Needs tests/data/sample/ and bundled weights.
+   and on a 60 s clip made by repeating it (forwards and backwards, so without cuts). Needs
+   tests/data/sample/ and bundled weights.
 
 Run: ``./run python bench/blender.py [--frames 600] [--skip-batch]``; writes
 ``out/bench/blender.json``. Never pass/fail on time.
@@ -131,7 +132,11 @@ def bench_keyframes(frames: int, repeats: int = 3) -> dict:
 
 
 def make_long_clip(src: Path, dst: Path, seconds: float = 60.0) -> Path:
-    """``src`` repeated (frames re-encoded with OpenCV) until it lasts ``seconds``."""
+    """``src`` repeated (frames re-encoded with OpenCV) until it lasts ``seconds``.
+
+    Repeats alternate forwards and backwards so the clip has no cut: a jump from the last
+    frame back to the first is a different input (a scene cut), not a longer clip.
+    """
     import cv2
 
     cap = cv2.VideoCapture(str(src))
@@ -144,8 +149,9 @@ def make_long_clip(src: Path, dst: Path, seconds: float = 60.0) -> Path:
     cap.release()
     h, w = frames[0].shape[:2]
     writer = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    cycle = frames + frames[-2:0:-1]  # forwards, then backwards without repeating the ends
     for i in range(round(seconds * fps)):
-        writer.write(frames[i % len(frames)])
+        writer.write(cycle[i % len(cycle)])
     writer.release()
     return dst
 
