@@ -73,7 +73,8 @@ class PipelineSettings:
 @dataclass
 class PipelineResult:
     """``track`` (Track2D), ``pose`` (Pose3D), ``motion`` (Motion) and ``timings``: seconds per
-    stage (``detect``, ``lift``, ``world``; a cached stage counts its lookup time) plus
+    stage (``detect``, ``lift``, ``world``; a cached stage counts its lookup time;
+    ``warm_up_wait``: waiting after detection for the warm-up of the later stages) plus
     ``cached``: the stages whose result came from the cache."""
 
     track: object
@@ -251,9 +252,16 @@ def run_pipeline(
         progress(1.0)
         return value
 
+    warming = None
     if _tracks.get(video_key) is None or _poses.get(pose_key) is None:
-        warm_up(settings)
+        warming = warm_up(settings)
     track = timed("detect", video_key, _tracks, lambda p: detect(settings, p, cancel))
+    if warming is not None:  # time the lift itself, not the rest of the warm-up
+        t0 = time.perf_counter()
+        while warming.is_alive():
+            check_cancel(cancel)
+            warming.join(0.1)
+        timings["warm_up_wait"] = time.perf_counter() - t0
     pose = timed("lift", pose_key, _poses, lambda p: lift(settings, track, p, cancel))
     motion = timed("world", None, None, lambda p: world(settings, track, pose, p, cancel))
     check_cancel(cancel)
