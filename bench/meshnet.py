@@ -71,6 +71,7 @@ def main(argv=None) -> int:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--val-frames", type=int, default=1000)
     parser.add_argument("--save", action="store_true", help="write the coarse-to-fine weights")
+    parser.add_argument("--max-minutes", type=float, help="stop each training after this long")
     parser.add_argument(
         "--variants",
         default="coarse_to_fine,direct",
@@ -92,12 +93,14 @@ def main(argv=None) -> int:
             results["vertices"] = len(setup.levels[config.out_level].vertices)
             print("IK fit to the noisy 3D inputs:", results["fit_baseline"])
         t0 = time.perf_counter()
-        net, history = train(setup, train_clips)
+        budget = args.max_minutes * 60 if args.max_minutes else None
+        net, history = train(setup, train_clips, max_seconds=budget)
         seconds = time.perf_counter() - t0
         probe = val["inputs"][:32]
         row = {
             **evaluate(net, setup, val),
             "train_seconds": seconds,
+            "steps": len(history),
             "params": sum(p.numel() for p in net.parameters()),
             "activation_mb_per_frame": activation_mb(net, probe) / len(probe),
             "frames_per_second": frames_per_second(net, val["inputs"][:64]),

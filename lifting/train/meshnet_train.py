@@ -68,8 +68,11 @@ class MeshNetSetup:
         )
 
 
-def train(setup: MeshNetSetup, clips, progress=print) -> tuple[MeshNet, list]:
-    """Train a new mesh net on world mocap ``clips``; returns it and the loss history."""
+def train(
+    setup: MeshNetSetup, clips, progress=print, max_seconds: float | None = None
+) -> tuple[MeshNet, list]:
+    """Train a new mesh net on world mocap ``clips``; returns it and the loss history (one
+    entry per step taken: fewer than ``config.steps`` if ``max_seconds`` ran out first)."""
     c = setup.config
     net = setup.build()
     opt = torch.optim.Adam(net.parameters(), lr=c.lr)
@@ -78,6 +81,9 @@ def train(setup: MeshNetSetup, clips, progress=print) -> tuple[MeshNet, list]:
     history = []
     t0 = time.perf_counter()
     for step in range(c.steps):
+        if max_seconds is not None and time.perf_counter() - t0 > max_seconds:
+            progress(f"{c.upsampling}: time budget reached after {step} steps")
+            break
         batch = make_mesh_batch(setup.body, sample_frames(clips, c.batch, rng), rng)
         losses = mesh_losses(net(batch["inputs"]), batch, setup.faces, setup.edges, setup.regressor)
         weights = dict(c.weights)

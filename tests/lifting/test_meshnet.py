@@ -168,6 +168,7 @@ def test_train_evaluate_and_weights_round_trip(body, walk, tmp_path):
     clips = [SimpleNamespace(joints=walk)]
     net, history = train(setup, clips, progress=lambda _msg: None)
     assert len(history) == 3 and set(history[0]) == {"vertex", "normal", "edge", "joint"}
+    assert train(setup, clips, progress=lambda _msg: None, max_seconds=0.0)[1] == []
     val = validation_set(setup, clips, frames=8)
     scores = evaluate(net, setup, val)
     assert np.isfinite(list(scores.values())).all()
