@@ -206,7 +206,21 @@ def warm_up(settings: PipelineSettings) -> threading.Thread:
 
     thread = threading.Thread(target=work, name="lift-warm-up", daemon=True)
     thread.start()
+    _warm_ups.append(thread)
     return thread
+
+
+_warm_ups: list[threading.Thread] = []
+
+
+def finish_warm_ups() -> None:
+    """Wait for warm-up threads still running (e.g. after a video failed early).
+
+    Call before the interpreter exits: a daemon thread killed inside torch at exit aborts the
+    process, which would turn a clean exit code into a crash.
+    """
+    while _warm_ups:
+        _warm_ups.pop().join()
 
 
 def run_pipeline(
@@ -254,6 +268,9 @@ def run_pipeline(
 
     warming = None
     if _tracks.get(video_key) is None or _poses.get(pose_key) is None:
+        from .video import probe
+
+        probe(settings.video)  # an unreadable video fails here, before any warm-up starts
         warming = warm_up(settings)
     track = timed("detect", video_key, _tracks, lambda p: detect(settings, p, cancel))
     if warming is not None:  # time the lift itself, not the rest of the warm-up

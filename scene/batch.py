@@ -15,7 +15,7 @@ from pathlib import Path
 
 import bpy
 
-from ..lifting.pipeline import PipelineSettings
+from ..lifting.pipeline import PipelineSettings, finish_warm_ups
 from . import jobs
 from .apply import ApplySettings, summary
 from .export import export
@@ -147,4 +147,5 @@ def run(argv: list[str]) -> int:
             failures += 1
             print(f"FAIL {video.name}: {report['error']}", file=sys.stderr)
     print(f"{len(videos) - failures} of {len(videos)} videos lifted.")
+    finish_warm_ups()
     return 1 if failures else 0
