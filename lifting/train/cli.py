@@ -56,6 +56,13 @@ def add_arguments(parser) -> None:
     a("--validate-minutes", type=float, default=d.validate_minutes)
     a("--augment-p", type=float, default=d.augment_p, help="fraction of pose-augmented chunks")
     a("--noise-p", type=float, default=d.noise_p, help="fraction of steps with 2D noise")
+    a("--h36m-p", type=float, default=d.h36m_p, help="fraction of chunks without the extras")
+    a(
+        "--offsets-p",
+        type=float,
+        default=d.offsets_p,
+        help="fraction of batches with MediaPipe's landmark offsets applied to the 2D",
+    )
     a("--cmu-weight", type=float, default=d.cmu_weight, help="sampling weight of CMU frames")
     a("--mocap-dir", default=None)
     a("--cache-dir", default=None)
@@ -98,6 +105,8 @@ def config_from_args(args) -> TrainConfig:
         augment_p=args.augment_p,
         noise_p=args.noise_p,
         cmu_weight=args.cmu_weight,
+        h36m_p=args.h36m_p,
+        offsets_p=args.offsets_p,
         mocap_dir=args.mocap_dir,
         cache_dir=args.cache_dir,
         files=args.files,

@@ -39,6 +39,8 @@ class TrainConfig:
     validate_minutes: float = 10.0
     augment_p: float = 0.5
     noise_p: float = 0.5
+    h36m_p: float = 0.1
+    offsets_p: float = 0.5
     cmu_weight: float = 2.0
     fps: float = 30.0
     mocap_dir: str | None = None

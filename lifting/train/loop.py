@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from ..models.tcn import ResidualMLP, TemporalModel
+from ..skeleton import H36M17
 from .config import TrainConfig
 from .windows import ChunkSampler
 
@@ -141,7 +142,11 @@ class Trainer:
         raw, valid = self.sampler.sample(self.rng, self.cfg.batch)
         windows = self.augment(raw)
         noise = bool(self.rng.random() < self.cfg.noise_p)
-        b = make_batch(windows, self.rng, noise=noise, mirror_p=0.5)
+        # MediaPipe's systematic landmark placement (measured on renders of training mocap)
+        # moves the 2D inputs of a fraction of the batches; targets stay joint centres.
+        offsets = "mediapipe" if self.rng.random() < self.cfg.offsets_p else None
+        b = make_batch(windows, self.rng, noise=noise, mirror_p=0.5, offsets=offsets)
+        self.drop_extras(b["inputs"])
         p, n = self.pad, self.cfg.out_frames
         out = {
             "inputs": _tensor(b["inputs"]),
@@ -151,11 +156,21 @@ class Trainer:
         }
         if "baseline-noaug" in self.models:
             k = self.baseline_stride()
-            c = make_batch(raw[:, p : p + n : k], self.rng, noise=noise, mirror_p=0.5)
+            c = make_batch(
+                raw[:, p : p + n : k], self.rng, noise=noise, mirror_p=0.5, offsets=offsets
+            )
             out["noaug_inputs"] = _tensor(c["inputs"])
             out["noaug_target"] = _tensor(c["target"])
             out["noaug_valid"] = _tensor(valid[:, ::k])
         return out
+
+    def drop_extras(self, inputs: np.ndarray) -> None:
+        """In a fraction ``h36m_p`` of the chunks, drop the lift joints Human3.6M lacks (toes,
+        hand ends: confidence 0, xy 0), as inputs in the h36m17 layout arrive. In place."""
+        if self.cfg.h36m_p <= 0:
+            return
+        pick = self.rng.random(len(inputs)) < self.cfg.h36m_p
+        inputs[pick, :, H36M17:] = 0.0
 
     def augment(self, windows: np.ndarray) -> np.ndarray:
         """Pose-space augmentation of a fraction ``augment_p`` of the chunks (world frame)."""
