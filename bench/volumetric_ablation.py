@@ -13,7 +13,7 @@ then scored on the validation split (clean and noisy synthetic 2D, mirror TTA):
 Each variant checkpoints in ``<out>/<variant>/`` and its result is kept in ``<out>/results.json``
 (re-running skips finished variants, resumes an interrupted one). Prints a Markdown table.
 
-    ./run python bench/volumetric_ablation.py [--steps 600] [--channels 256]
+    ./run python bench/volumetric_ablation.py [--steps 250] [--channels 256]
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ def train_variant(name: str, arguments: dict, args, train, val):
         batch=args.batch,
         out_frames=args.out_frames,
         steps=args.steps,
+        lr=args.lr,
         validate_minutes=0,
         log_every=100,
         noise_p=0.6,
@@ -73,11 +74,12 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default="out/bench/volumetric_ablation")
-    p.add_argument("--steps", type=int, default=600)
+    p.add_argument("--steps", type=int, default=250)
     p.add_argument("--channels", type=int, default=256)
     p.add_argument("--blocks", type=int, default=7, help="trunk depth (c2f: up to 2**(b-1) bins)")
     p.add_argument("--batch", type=int, default=256, help="chunks per step")
     p.add_argument("--out-frames", type=int, default=4, help="frames per chunk")
+    p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--files", nargs="*", default=None, help="train files (default: train split)")
@@ -95,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     results_path = out / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
     for name, spec in variants(args.blocks).items():
-        arguments = {**spec, "channels": args.channels}
+        arguments = {**spec, "channels": args.channels, "dropout": 0.0}
         key = f"{name} steps={args.steps} channels={args.channels}"
         if key in results:
             continue
