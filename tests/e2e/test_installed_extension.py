@@ -106,6 +106,23 @@ def assert_same_3d_as_torch(tmp: Path) -> None:
     assert np.abs(shipped.root - ref.root).max() <= 1e-4
 
 
+def test_zip_passes_blenders_validator(linux_zip):
+    import tomllib
+    import zipfile
+
+    cli = build_extension.fetch_wheels.blender_ext_cli()
+    out = subprocess.run(
+        [sys.executable, str(cli), "validate", str(linux_zip)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    manifest = tomllib.loads(zipfile.ZipFile(linux_zip).read("blender_manifest.toml").decode())
+    assert manifest["build"]["generated"]["platforms"] == ["linux-x64"]
+    assert manifest["wheels"] and manifest["build"]["generated"]["wheels"]
+
+
 def test_zip_contents(linux_zip):
     """Wheels, ONNX weights and the manifest are in; development files and torch are out."""
     import zipfile
