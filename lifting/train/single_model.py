@@ -24,7 +24,6 @@ import torch
 
 from .config import TrainConfig
 from .loop import Trainer, masked_mpjpe
-from .windows import ChunkSampler
 
 log = logging.getLogger("lifting.train")
 
@@ -50,9 +49,8 @@ class ModelTrainer(Trainer):
         self.models = {"pose": model}
         self.opts = {"pose": torch.optim.Adam(model.parameters(), lr=cfg.lr, amsgrad=True)}
         self.pad = model.pad()
-        self.sampler = ChunkSampler(
-            train_clips, self.pad, cfg.out_frames, {"cmu": cfg.cmu_weight, "bandai": 1.0}
-        )
+        # The default lifter's sampler (source weights, any other options), with this pad.
+        self.sampler = dataclasses.replace(self.sampler, pad=self.pad)
 
     def loss(self, model, inputs, target, valid) -> tuple[torch.Tensor, torch.Tensor]:
         """``(training loss, final-output MPJPE)``."""
