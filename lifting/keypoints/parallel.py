@@ -44,6 +44,9 @@ from .extract import (
 
 WARMUP_FRAMES = 30  # tracker frames each worker runs before its range (1 s at 30 fps)
 MIN_FRAMES_PER_WORKER = 2 * WARMUP_FRAMES  # below this a worker costs more than it saves
+# Shorter plans run in one process: a worker needs ~1 s (~50 frames of tracking) to start, so on
+# a short clip it would join too late to get a share, or save less than it costs.
+SPAWN_MIN_FRAMES = 8 * WARMUP_FRAMES
 CANCEL_GRACE_S = 0.5
 PROGRESS_EVERY = 5  # worker frames per progress message
 _POLL_S = 0.05
@@ -110,7 +113,7 @@ def run(
     Returns (rows as :meth:`FrameRows.arrays`, sorted failed frame indices).
     """
     total = plan.count(plan.start)
-    if workers <= 1 or total is None or total < 2 * MIN_FRAMES_PER_WORKER:
+    if workers <= 1 or total is None or total < SPAWN_MIN_FRAMES:
         return _run_alone(plan, progress, cancel)
     pool = _start_pool(plan, workers - 1)
     try:
