@@ -63,6 +63,12 @@ def add_arguments(parser) -> None:
         default=d.offsets_p,
         help="fraction of batches with MediaPipe's landmark offsets applied to the 2D",
     )
+    a(
+        "--speed-range",
+        type=float,
+        default=d.speed_range,
+        help="chunks play at a speed in [1/R, R] (temporal augmentation; 1 = off)",
+    )
     a("--cmu-weight", type=float, default=d.cmu_weight, help="sampling weight of CMU frames")
     a("--mocap-dir", default=None)
     a("--cache-dir", default=None)
@@ -107,6 +113,7 @@ def config_from_args(args) -> TrainConfig:
         cmu_weight=args.cmu_weight,
         h36m_p=args.h36m_p,
         offsets_p=args.offsets_p,
+        speed_range=args.speed_range,
         mocap_dir=args.mocap_dir,
         cache_dir=args.cache_dir,
         files=args.files,

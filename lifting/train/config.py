@@ -41,6 +41,7 @@ class TrainConfig:
     noise_p: float = 0.5
     h36m_p: float = 0.1
     offsets_p: float = 0.5
+    speed_range: float = 1.4
     cmu_weight: float = 2.0
     fps: float = 30.0
     mocap_dir: str | None = None

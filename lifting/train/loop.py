@@ -101,7 +101,11 @@ class Trainer:
         }
         self.pad = self.models["pose"].pad()
         self.sampler = ChunkSampler(
-            train_clips, self.pad, cfg.out_frames, {"cmu": cfg.cmu_weight, "bandai": 1.0}
+            train_clips,
+            self.pad,
+            cfg.out_frames,
+            {"cmu": cfg.cmu_weight, "bandai": 1.0},
+            speed=(1 / cfg.speed_range, cfg.speed_range),
         )
         self.val_clips = val_clips
         self._val_groups = None
@@ -285,7 +289,10 @@ class Trainer:
         self.load_checkpoint()
         losses_log = []
         acc, acc_n = {}, 0
-        last_ckpt = last_val = self.elapsed
+        last_ckpt = self.elapsed
+        # Validate on the run's own clock (every validate_minutes of training), resumed or not.
+        every = 60 * self.cfg.validate_minutes
+        last_val = (self.elapsed // every) * every if every else self.elapsed
         t_prev = time.monotonic()
         while not self.done():
             lr = self.apply_schedule()

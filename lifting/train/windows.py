@@ -18,31 +18,27 @@ class ChunkSampler:
 
     ``pad`` = frames of context each side (receptive field // 2); ``out_frames`` = supervised
     output frames per chunk. Clips are drawn in proportion to their length times the weight of
-    their source (``source_weights``, default 1).
+    their source (``source_weights``, default 1). ``speed`` (lo, hi): each chunk plays its clip
+    at a random speed, log-uniform in [lo, hi] (linear interpolation between frames), so the
+    temporal model does not learn one performer's tempo; (1, 1) keeps the frames as they are.
+    Positions before the first or after the last frame repeat the end frames (edge padding).
     """
 
     clips: list
     pad: int
     out_frames: int
     source_weights: dict | None = None
+    speed: tuple = (1.0, 1.0)
 
     def __post_init__(self):
         if not self.clips:
             raise ValueError("no training clips")
-        self._padded = [self._pad_clip(c.joints) for c in self.clips]
+        self._joints = [np.asarray(c.joints, dtype=np.float32) for c in self.clips]
         w = np.array(
             [len(c.joints) * (self.source_weights or {}).get(c.source, 1.0) for c in self.clips],
             dtype=np.float64,
         )
         self._p = w / w.sum()
-
-    def _pad_clip(self, joints: np.ndarray) -> np.ndarray:
-        """Edge-pad by ``pad`` each side, and at the end up to one full chunk if too short."""
-        j = np.asarray(joints, dtype=np.float32)
-        tail = max(0, self.out_frames - len(j))
-        return np.concatenate(
-            [np.repeat(j[:1], self.pad, 0), j, np.repeat(j[-1:], self.pad + tail, 0)]
-        )
 
     @property
     def chunk_frames(self) -> int:
@@ -51,16 +47,27 @@ class ChunkSampler:
     def sample(self, rng: np.random.Generator, batch: int) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(windows (B, chunk_frames, J, 3), valid (B, out_frames) bool)``.
 
-        ``valid`` is False for output frames that are end padding beyond a short clip's last
-        frame (they repeat a frame already supervised and are left out of the loss).
+        ``valid`` is False for output frames past a short clip's last frame (they repeat a
+        frame already supervised and are left out of the loss).
         """
         idx = rng.choice(len(self.clips), size=batch, p=self._p)
-        out = np.empty((batch, self.chunk_frames, *self._padded[0].shape[1:]), np.float32)
+        lo, hi = np.log(self.speed[0]), np.log(self.speed[1])
+        speeds = np.exp(rng.uniform(lo, hi, size=batch)) if hi > lo else np.full(batch, 1.0)
+        out = np.empty((batch, self.chunk_frames, *self._joints[0].shape[1:]), np.float32)
         valid = np.ones((batch, self.out_frames), bool)
-        for b, i in enumerate(idx):
-            n_real = len(self.clips[i].joints)
-            last_start = max(0, n_real - self.out_frames)
-            s = int(rng.integers(0, last_start + 1))
-            out[b] = self._padded[i][s : s + self.chunk_frames]
-            valid[b, max(0, n_real - s) :] = False
+        k = np.arange(self.chunk_frames) - self.pad
+        for b, (i, v) in enumerate(zip(idx, speeds, strict=True)):
+            j = self._joints[i]
+            last = len(j) - 1
+            span = v * (self.out_frames - 1)
+            if v == 1.0:  # whole frames: no interpolation at normal speed
+                t0 = float(rng.integers(0, int(max(0.0, last - span)) + 1))
+            else:
+                t0 = rng.uniform(0, last - span) if last > span else 0.0
+            q = np.clip(t0 + v * k, 0, last)
+            f = np.floor(q).astype(int)
+            g = np.minimum(f + 1, last)
+            a = (q - f).astype(np.float32)[:, None, None]
+            out[b] = j[f] * (1 - a) + j[g] * a
+            valid[b] = t0 + v * np.arange(self.out_frames) <= last + 1e-6
         return out, valid
