@@ -130,3 +130,17 @@ def set_mp4_frame_durations(src: Path, dst: Path, runs: list[tuple[int, int]]) -
         data[elst[-1] + 16 : elst[-1] + 20] = struct.pack(">I", movie_total)
     dst.write_bytes(bytes(data))
     return dst
+
+
+def handoff_row(one: np.ndarray, two: np.ndarray, run: int = 5) -> int | None:
+    """First row of the first ``run`` consecutive rows where keypoints ``one`` and ``two``
+    (T, 33, 3) differ: where a parallel track switches to the second worker's rows.
+
+    A lone differing row is not a hand-over: MediaPipe is occasionally not bit-exact between
+    two runs on the same frames (seen once at a re-detection).
+    """
+    differs = (one != two).any(axis=tuple(range(1, one.ndim)))
+    for row in range(len(differs) - run + 1):
+        if differs[row : row + run].all():
+            return row
+    return None
