@@ -102,3 +102,26 @@ def write_smpl_files(body, folder):
     write_smpl_pkl(arrays, folder / "model.pkl")
     np.savez(folder / "model.npz", **{k: np.asarray(v) for k, v in arrays.items()})
     return arrays, folder / "model.pkl", folder / "model.npz"
+
+
+def python2_pickle(values: np.ndarray) -> bytes:
+    """A pickle as Python 2's cPickle (protocol 2) writes ``{"x": array, "name": "café"}``:
+    the array's bytes and the text are Python-2 ``str`` (SHORT_BINSTRING), readable in
+    Python 3 only with ``encoding="latin1"``; numpy's old module path ``numpy.core``."""
+
+    def sbs(b: bytes) -> bytes:
+        return b"U" + bytes([len(b)]) + b
+
+    data = np.asarray(values, dtype="<f8").tobytes()
+    assert len(data) < 256
+    return (
+        b"\x80\x02}q\x00(" + sbs(b"x")
+        + b"cnumpy.core.multiarray\n_reconstruct\nq\x01cnumpy\nndarray\nq\x02K\x00\x85"
+        + sbs(b"b") + b"\x87Rq\x03"
+        + b"(K\x01" + b"K" + bytes([len(values)]) + b"\x85cnumpy\ndtype\nq\x04" + sbs(b"f8")
+        + b"K\x00K\x01\x87Rq\x05"
+        + b"(K\x03" + sbs(b"<") + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+        + b"\x89" + sbs(data) + b"tb"
+        + sbs(b"name") + sbs(b"caf\xe9")
+        + b"u."
+    )  # fmt: skip

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 from conftest import DATA
-from smpl_files import synthetic_smpl, write_smpl_pkl
+from smpl_files import python2_pickle, synthetic_smpl, write_smpl_pkl
 
 from lifting.bodies import load_body
 from lifting.bodies.fit import fit_body, posed_vertices
@@ -46,6 +46,13 @@ def test_pkl_with_chumpy_and_sparse_arrays_reads_without_chumpy(smpl_files):
     assert np.allclose(read["J_regressor"], arrays["J_regressor"])
     assert np.array_equal(read["weights"], arrays["weights"])
     assert read["bs_style"] == "lbs"
+
+
+def test_python2_pickles_with_latin1_strings():
+    from lifting.bodies.safe_pickle import plain
+
+    read = plain(safe_load(python2_pickle(np.array([1.0, 2.0, 3.5]))))
+    assert np.array_equal(read["x"], [1.0, 2.0, 3.5]) and read["name"] == "caf\u00e9"
 
 
 def test_smpl_becomes_the_same_body(body, smpl_files):
