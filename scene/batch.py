@@ -40,6 +40,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--focal-mm", type=float, default=None, help="35 mm-equivalent focal")
     parser.add_argument("--camera-height", type=float, default=None, help="metres")
     parser.add_argument("--cpu", action="store_true", help="run the lifter on the CPU")
+    parser.add_argument(
+        "--body",
+        default="none",
+        choices=("none", "default", "smpl"),
+        help="skin a body mesh to the armature (smpl: needs --smpl-file)",
+    )
+    parser.add_argument("--smpl-file", default="", help="your SMPL model file for --body smpl")
     parser.add_argument("--fbx", action="store_true", help="also write <name>.fbx")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
 
@@ -95,7 +102,8 @@ def process(video: Path, args, out: Path) -> dict:
         return report
     bpy.ops.wm.read_factory_settings(use_empty=True)
     context = bpy.context
-    job = jobs.LiftJob(settings_from_args(args, video), ApplySettings()).start()
+    apply = ApplySettings(body=args.body.upper(), body_path=args.smpl_file)
+    job = jobs.LiftJob(settings_from_args(args, video), apply).start()
     job.wait(context)
     if job.state != jobs.FINISHED:
         report["error"] = job.error or job.state
@@ -127,6 +135,8 @@ def run(argv: list[str]) -> int:
     )
     add_arguments(parser)
     args = parser.parse_args(argv)
+    if args.body == "smpl" and not args.smpl_file:
+        parser.error("--body smpl needs --smpl-file PATH (SMPL files cannot be bundled)")
     out = Path(args.out)
     videos = find_videos(Path(args.input))
     if not videos:
