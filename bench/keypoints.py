@@ -135,6 +135,9 @@ def measure(video: Path, n: int, cores: int, rounds: int) -> dict:
             fps[name].append(n / seconds)
             print(f"  {name:5s} {n / seconds:6.1f} frames/s, {cpu_ms[name][-1]:.1f} CPU ms/frame")
     best = {name: max(values) for name, values in fps.items()}
+    paired = {  # each round's ratio: runs next to each other share the machine's load
+        k: float(np.median(np.array(fps[k]) / np.array(fps["bare"]))) for k in ("one", "all")
+    }
     return {
         "frames": n,
         "fps_runs": fps,
@@ -142,6 +145,7 @@ def measure(video: Path, n: int, cores: int, rounds: int) -> dict:
         "fps_best": best,
         "ratio_one_vs_bare": best["one"] / best["bare"],
         "ratio_all_vs_bare": best["all"] / best["bare"],
+        "paired_ratio_median": paired,
     }
 
 
@@ -176,7 +180,9 @@ def main(argv=None) -> int:
             print(
                 f"  best of {args.rounds}: bare {best['bare']:.1f}, one worker {best['one']:.1f} "
                 f"({length['ratio_one_vs_bare']:.2f}x), {cores} workers {best['all']:.1f} "
-                f"({length['ratio_all_vs_bare']:.2f}x) frames/s"
+                f"({length['ratio_all_vs_bare']:.2f}x) frames/s; median of per-round ratios: "
+                f"one {length['paired_ratio_median']['one']:.2f}x, "
+                f"all {length['paired_ratio_median']['all']:.2f}x"
             )
     result["loadavg_after"] = os.getloadavg()
     print(f"load average before {result['loadavg_before']}, after {result['loadavg_after']}")
