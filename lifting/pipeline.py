@@ -147,10 +147,27 @@ def detect(settings: PipelineSettings, progress, cancel):
     )
 
 
+def single_thread_torch() -> None:
+    """Run torch (when it is the lifter's backend) on one intra-op thread.
+
+    The lifters are small (a 150-frame clip is ~0.1 s on one thread), while torch's thread
+    pool spin-waits: on a busy machine (detection workers, other programs) two threads made the
+    same lift 20-60× slower in bench/blender.py runs. Detection, the costly stage, uses
+    processes, not torch threads.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        torch.set_num_threads(1)
+
+
 def lift(settings: PipelineSettings, track, progress, cancel):
     """Stage 2: 3D joints in the camera frame (Pose3D) from the track's lift-layout 2D."""
     from .inference import lift as lift_3d
 
+    single_thread_torch()
     return lift_3d(
         track.lift2d,
         track.width,
@@ -198,6 +215,7 @@ def warm_up(settings: PipelineSettings) -> threading.Thread:
             from . import inference
             from .motion import world as _world  # noqa: F401 - imported for its side effect
 
+            single_thread_torch()
             # One tiny forward pass: the first call of a network pays one-off kernel set-up.
             dummy = np.zeros((8, NUM_JOINTS, 3), np.float32)
             inference.lift(dummy, 640, 360, model=settings.model, device=settings.device)
@@ -266,18 +284,22 @@ def run_pipeline(
         progress(1.0)
         return value
 
-    warming = None
-    if _tracks.get(video_key) is None or _poses.get(pose_key) is None:
-        from .video import probe
+    warming: list[threading.Thread] = []
 
-        probe(settings.video)  # an unreadable video fails here, before any warm-up starts
-        warming = warm_up(settings)
-    track = timed("detect", video_key, _tracks, lambda p: detect(settings, p, cancel))
-    if warming is not None:  # time the lift itself, not the rest of the warm-up
+    def detect_and_warm_up(progress):
+        if _poses.get(pose_key) is None:
+            from .video import probe
+
+            probe(settings.video)  # an unreadable video fails here, before any warm-up starts
+            warming.append(warm_up(settings))
+        return detect(settings, progress, cancel)
+
+    track = timed("detect", video_key, _tracks, detect_and_warm_up)
+    if warming:  # time the lift itself, not the rest of the warm-up
         t0 = time.perf_counter()
-        while warming.is_alive():
+        while warming[0].is_alive():
             check_cancel(cancel)
-            warming.join(0.1)
+            warming[0].join(0.1)
         timings["warm_up_wait"] = time.perf_counter() - t0
     pose = timed("lift", pose_key, _poses, lambda p: lift(settings, track, p, cancel))
     motion = timed("world", None, None, lambda p: world(settings, track, pose, p, cancel))
