@@ -18,6 +18,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,8 +148,10 @@ def detect(settings: PipelineSettings, progress, cancel):
     )
 
 
-def single_thread_torch() -> None:
-    """Run torch (when it is the lifter's backend) on one intra-op thread.
+@contextmanager
+def single_thread_torch():
+    """Run torch (when it is the lifter's backend) on one intra-op thread inside the block; the
+    previous setting is restored afterwards (torch's setting is process-wide).
 
     The lifters are small (a 150-frame clip is ~0.1 s on one thread), while torch's thread
     pool spin-waits: on a busy machine (detection workers, other programs) two threads made the
@@ -157,27 +160,34 @@ def single_thread_torch() -> None:
     """
     import importlib.util
 
-    if importlib.util.find_spec("torch") is not None:
-        import torch
+    if importlib.util.find_spec("torch") is None:
+        yield
+        return
+    import torch
 
-        torch.set_num_threads(1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def lift(settings: PipelineSettings, track, progress, cancel):
     """Stage 2: 3D joints in the camera frame (Pose3D) from the track's lift-layout 2D."""
     from .inference import lift as lift_3d
 
-    single_thread_torch()
-    return lift_3d(
-        track.lift2d,
-        track.width,
-        track.height,
-        model=settings.model,
-        fps=track.fps,
-        device=settings.device,
-        progress=progress,
-        cancel=cancel,
-    )
+    with single_thread_torch():
+        return lift_3d(
+            track.lift2d,
+            track.width,
+            track.height,
+            model=settings.model,
+            fps=track.fps,
+            device=settings.device,
+            progress=progress,
+            cancel=cancel,
+        )
 
 
 def world(settings: PipelineSettings, track, pose, progress, cancel):
@@ -215,10 +225,10 @@ def warm_up(settings: PipelineSettings) -> threading.Thread:
             from . import inference
             from .motion import world as _world  # noqa: F401 - imported for its side effect
 
-            single_thread_torch()
             # One tiny forward pass: the first call of a network pays one-off kernel set-up.
             dummy = np.zeros((8, NUM_JOINTS, 3), np.float32)
-            inference.lift(dummy, 640, 360, model=settings.model, device=settings.device)
+            with single_thread_torch():
+                inference.lift(dummy, 640, 360, model=settings.model, device=settings.device)
         except Exception:  # the lift stage reports the same problem properly
             pass
 
