@@ -76,6 +76,29 @@ COMMON: dict[str, str] = {
     "python-dateutil": "2.9.0.post0",
     "six": "1.17.0",
 }
+# Top-level modules each shipped distribution provides (checked against shipped imports).
+IMPORT_NAMES: dict[str, tuple[str, ...]] = {
+    "mediapipe": ("mediapipe",),
+    "opencv-python-headless": ("cv2",),
+    "protobuf": ("google",),
+    "attrs": ("attr", "attrs"),
+    "matplotlib": ("matplotlib", "mpl_toolkits", "pylab"),
+    "cycler": ("cycler",),
+    "kiwisolver": ("kiwisolver",),
+    "packaging": ("packaging",),
+    "pillow": ("PIL",),
+    "pyparsing": ("pyparsing",),
+    "python-dateutil": ("dateutil",),
+    "six": ("six",),
+    "scipy": ("scipy",),
+    "onnxruntime": ("onnxruntime",),
+    "onnxruntime-directml": ("onnxruntime",),
+}
+# What Blender's own Python provides to every add-on (Blender 4.2-5.0).
+BLENDER_PROVIDES = frozenset(
+    {"bpy", "bpy_extras", "mathutils", "bmesh", "gpu", "gpu_extras", "bl_math", "aud", "idprop"}
+    | {"addon_utils", "rna_prop_ui", "numpy", "requests", "zstandard"}
+)
 # Shipped only while product code (what the zip contains) imports it: scipy is 30-41 MB.
 OPTIONAL: dict[str, str] = {
     "scipy": "1.15.3",  # 1.16 needs numpy >= 1.25.2; 1.15 runs on every Blender 4.2-5.0 numpy

@@ -101,3 +101,16 @@ def test_cached_wheel_matches_name_and_version_exactly(tmp_path):
     assert fetch_wheels.cached_wheel(tmp_path, "onnxruntime", "1.23.0") is None
     assert fetch_wheels.cached_wheel(tmp_path, "onnxruntime-directml", "1.23.0") is not None
     assert fetch_wheels.cached_wheel(tmp_path, "python-dateutil", "2.9.0.post0") is not None
+
+
+def test_every_shipped_import_is_provided():
+    """Each third-party module the zip's code imports comes from Blender or from a bundled
+    wheel; torch only on the development fallback (lifting/runtime.py checks for it first)."""
+    provided = set(fetch_wheels.BLENDER_PROVIDES)
+    for platform in fetch_wheels.PLATFORMS:
+        wheels = fetch_wheels.packages_for(platform)
+        assert set(wheels) <= set(fetch_wheels.IMPORT_NAMES), set(wheels)
+        names = {m for dist in wheels for m in fetch_wheels.IMPORT_NAMES[dist]}
+        imported = fetch_wheels.shipped_imports() - set(sys.stdlib_module_names)
+        missing = imported - provided - names - {"torch"}
+        assert not missing, f"{platform}: shipped code imports {missing}, which nothing ships"
