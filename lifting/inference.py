@@ -152,11 +152,14 @@ def lift(
 
     ``model``: a bundled model name or ``"default"``; ``fps``: the clip's frame rate (resampled
     to the model's when they differ by more than 5 %); ``device``: ``"cpu"`` to force the CPU,
-    else CUDA / Apple MPS when present. Raises ClipTooShortError for an empty clip.
+    else CUDA / Apple MPS when present. Clips shorter than the chosen model needs (a still, a
+    few frames) are lifted by the single-frame model (``Pose3D.model`` names the model that
+    ran). Raises ClipTooShortError for an empty clip.
     """
     x = prepare_inputs(lift2d, width, height)
     if len(x) == 0:
         raise ClipTooShortError("The clip has no frames to lift; choose a longer frame range.")
+    model = registry_for_clip(model, len(x))  # stills / very short clips: single-frame model
     pose_lifter, traj_lifter, card = load_lifters(model, device)
     model_fps = float(card.get("fps") or 30.0)
     t = len(x)
@@ -181,6 +184,14 @@ def lift(
         device=pose_lifter.device,
         fps=fps,
     )
+
+
+def registry_for_clip(model: str, frames: int) -> str:
+    """The model to run for a clip of ``frames`` frames (``registry.for_clip``): the chosen one,
+    or the single-frame model when the clip is shorter than the chosen model needs."""
+    from .models import registry
+
+    return registry.for_clip(model, frames)
 
 
 def registry_name(model: str) -> str:
