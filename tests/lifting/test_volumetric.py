@@ -183,3 +183,28 @@ def test_compare_table_lists_every_lifter_side_by_side(mocap_dir, tmp_path):
         assert 0 < r["clean"]["mpjpe"] < 5000 and r["noisy"]["mpjve"] >= 0
     table = format_table(rows)
     assert "tcn81" in table and "volumetric" in table and "frames/s" in table
+
+
+def test_lift_uses_the_single_frame_model_for_a_still(mocap_dir, tmp_path):
+    """lift() on one frame (a still) runs the bundled volumetric model, on a long clip the
+    default; both recover unseen validation poses (synthetic 2D through a seeded camera)."""
+    if registry.SINGLE_FRAME not in registry.available():
+        pytest.skip("the volumetric weights are not bundled in this checkout")
+    import numpy as np
+
+    from lifting import metrics
+    from lifting.camera import unnormalize_screen
+    from lifting.inference import lift
+    from lifting.mocap.dataset import load_split
+    from lifting.train.synth import make_eval_set
+
+    val = load_split("val-1", mocap_dir=mocap_dir, cache_dir=tmp_path, files=["cmu/007_02.bvh.gz"])
+    ev = make_eval_set(val, window=120, seed=1)
+    w, h = ev.size[0]
+    px = np.concatenate([unnormalize_screen(ev.clean[0][..., :2], w, h), ev.clean[0][..., 2:]], -1)
+    still = lift(px[:1].astype(np.float32), w, h)
+    assert still.model == registry.SINGLE_FRAME and still.joints3d.shape == (1, NUM_JOINTS, 3)
+    clip = lift(px.astype(np.float32), w, h)
+    assert clip.model == registry.resolve("default")
+    for pose, target in ((still, ev.target[0][:1]), (clip, ev.target[0])):
+        assert metrics.mpjpe(pose.joints3d, target) < 0.15
