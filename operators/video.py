@@ -83,8 +83,7 @@ class LIFT_OT_video(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        running = jobs.current() is not None and jobs.current().state == jobs.RUNNING
-        return context.mode == "OBJECT" and context.scene is not None and not running
+        return context.mode == "OBJECT" and context.scene is not None and jobs.running() is None
 
     def _job(self, context):
         props = context.scene.lift
@@ -132,11 +131,10 @@ class LIFT_OT_cancel(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        job = jobs.current()
-        return job is not None and job.state == jobs.RUNNING
+        return jobs.running() is not None
 
     def execute(self, context):
-        jobs.current().cancel()
+        jobs.running().cancel()
         return {"FINISHED"}
 
 

@@ -32,7 +32,7 @@ class LIFT_PT_main(bpy.types.Panel):
         layout.use_property_split = True
         layout.use_property_decorate = False
         job = jobs.current()
-        running = job is not None and job.state == jobs.RUNNING
+        running = jobs.running() is not None
         body = layout.column()
         body.enabled = not running
         body.prop(settings, "video_path")

@@ -23,9 +23,24 @@ RUNNING, FINISHED, FAILED, CANCELLED = "RUNNING", "FINISHED", "FAILED", "CANCELL
 _current = None  # the job the sidebar shows (one at a time)
 
 
+STALE_SECONDS = 2.0  # a running job nobody stepped for this long has lost its operator
+
+
 def current():
     """The job the sidebar shows, or None."""
     return _current
+
+
+def running():
+    """The job that is running and still driven by its operator, or None.
+
+    Blender drops modal operators when another file is loaded; their job would otherwise look
+    busy forever and block the Lift Video button. The next job started cancels it.
+    """
+    job = _current
+    if job is None or job.state != RUNNING:
+        return None
+    return None if time.monotonic() - job.last_step > STALE_SECONDS else job
 
 
 class LiftJob:
@@ -48,10 +63,13 @@ class LiftJob:
         self.result = None
         self.created = None
         self.apply_seconds = 0.0
+        self.last_step = time.monotonic()
 
     # worker side ----------------------------------------------------------------------
     def start(self) -> "LiftJob":
         global _current  # noqa: PLW0603 - the sidebar shows the latest job
+        if _current is not None and _current is not self:
+            _current.cancel()  # a job whose operator is gone (see running())
         _current = self
         self._thread = threading.Thread(target=self._work, name="lift-pipeline", daemon=True)
         self._thread.start()
@@ -83,6 +101,7 @@ class LiftJob:
 
     def step(self, context) -> str:
         """Drain the worker's messages; apply a finished result once. Returns ``state``."""
+        self.last_step = time.monotonic()
         while self.state == RUNNING:
             try:
                 kind, payload = self._queue.get_nowait()

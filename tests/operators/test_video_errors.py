@@ -83,3 +83,20 @@ def test_no_video_chosen_reports(registered):
     with pytest.raises(RuntimeError, match="No video chosen"):
         bpy.ops.lift.video()
     assert data_snapshot() == before
+
+
+def test_a_job_that_lost_its_operator_does_not_block_the_button(registered, noise_video):
+    """Loading another file drops a modal operator; its job must not keep Lift Video disabled."""
+    from lift_mocap.operators.video import apply_settings, pipeline_settings
+    from lift_mocap.scene import jobs
+
+    props = lift_props(noise_video)
+    orphan = jobs.LiftJob(pipeline_settings(props), apply_settings(props)).start()
+    assert jobs.running() is orphan and not bpy.ops.lift.video.poll()
+    orphan.last_step -= jobs.STALE_SECONDS + 1  # nobody stepped it for a while
+    assert jobs.running() is None and bpy.ops.lift.video.poll()
+    replacement = jobs.LiftJob(pipeline_settings(props), apply_settings(props)).start()
+    assert orphan.state == jobs.CANCELLED and jobs.running() is replacement
+    replacement.cancel()
+    for job in (orphan, replacement):
+        job._thread.join(timeout=30)
