@@ -66,9 +66,7 @@ def solve_root(
     interpolated from their neighbours.
     """
     rel = np.asarray(rel, dtype=np.float64)
-    xn = (np.asarray(keypoints, dtype=np.float64)[..., :2] - np.asarray(center)) / focal
-    conf = np.asarray(confidence, dtype=np.float64)
-    w = np.where(conf >= MIN_CONFIDENCE, conf, 0.0)
+    xn, w = _normalised_keypoints(keypoints, confidence, focal, center)
     solved = (w > 0).sum(axis=1) >= MIN_JOINTS
     w = w * solved[:, None]
     if prior is not None:
@@ -80,6 +78,18 @@ def solve_root(
         weights = w * robust / depth**2 * np.median(depth) ** 2
         root = _least_squares(rel, xn, weights, prior, prior_weight)
     return _fill(root, solved, prior), solved
+
+
+def _normalised_keypoints(keypoints, confidence, focal, center):
+    """Normalised image coordinates xn (T, J, 2) and weights w (T, J).
+
+    Frames where nobody was detected carry NaN keypoints; they get weight 0 and xn = 0, since
+    a zero weight times NaN would still poison the per-frame sums."""
+    xn = (np.asarray(keypoints, dtype=np.float64)[..., :2] - np.asarray(center)) / focal
+    conf = np.nan_to_num(np.asarray(confidence, dtype=np.float64), nan=0.0)
+    finite = np.isfinite(xn).all(axis=-1)
+    w = np.where((conf >= MIN_CONFIDENCE) & finite, conf, 0.0)
+    return np.where(finite[..., None], xn, 0.0), w
 
 
 def _cauchy_weights(points, xn, focal, depth) -> np.ndarray:
@@ -144,8 +154,7 @@ def smooth_depth(
     from .filters import butterworth
 
     z = butterworth(root[:, 2], fps, DEPTH_CUTOFF_HZ)
-    xn = (np.asarray(keypoints, dtype=np.float64)[..., :2] - np.asarray(center)) / focal
-    w = np.where(np.asarray(confidence) >= MIN_CONFIDENCE, confidence, 0.0)
+    xn, w = _normalised_keypoints(keypoints, confidence, focal, center)
     solved = (w > 0).sum(axis=1) >= MIN_JOINTS
     depth = rel[..., 2] + z[:, None]
     xy = xn * depth[..., None] - rel[..., :2]  # each joint's vote for (t_x, t_y)
