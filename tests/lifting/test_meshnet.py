@@ -200,3 +200,17 @@ def test_meshes_are_placed_on_the_world_motion(body, levels, walk, tmp_path):
     assert out.shape == (8, len(levels[5].vertices), 3) and np.isfinite(out).all()
     with pytest.raises(ModelNotFoundError, match=r"bench/meshnet\.py"):
         load_meshnet(tmp_path / "none.npz")
+
+
+def test_bundled_weights_beat_fitting_the_body_to_the_3d_input(mocap_dir):
+    """The shipped mesh net (lifting/bodies/meshnet.npz) on held-out validation poses."""
+    from lifting.bodies.meshnet_infer import WEIGHTS, load_meshnet
+    from lifting.mocap.dataset import load_split
+    from lifting.train.meshnet_train import evaluate, fit_baseline, validation_set
+
+    assert WEIGHTS.is_file() and WEIGHTS.stat().st_size < 2e6
+    net, setup = load_meshnet()
+    val = validation_set(setup, load_split("val", mocap_dir=mocap_dir), frames=200, seed=7)
+    scores, reference = evaluate(net, setup, val), fit_baseline(setup, val)
+    assert scores["mpve_mm"] < 0.85 * reference["mpve_mm"]
+    assert scores["mpjpe_mm"] < reference["mpjpe_mm"]
