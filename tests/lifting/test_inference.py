@@ -55,8 +55,8 @@ def test_lift_recovers_unseen_validation_motion(windows):
         angles.append(np.degrees(np.arccos(np.clip((u * v).sum(-1), -1, 1))))
     # Loose bounds (the shipped model's figures are in its card): a broken input convention,
     # a wrong joint order or a mirrored output all land far above them.
-    assert np.mean(errs) < 0.09, errs
-    assert np.mean(p_errs) < 0.07, p_errs
+    assert np.mean(errs) < 0.08, errs
+    assert np.mean(p_errs) < 0.06, p_errs
     # Depth from 2D alone is ambiguous by the focal-length range (500-1400 px) of training.
     assert np.mean(np.concatenate(depth)) < 0.4
     assert np.mean(np.concatenate(angles)) < 3.0
@@ -133,7 +133,9 @@ def test_cli_reads_track2d_and_h36m17(tmp_path, windows, capsys):
     out2 = tmp_path / "pose2.npz"
     assert cli(["lift", str(h36), "--out", str(out2)]) == 0
     with np.load(out2) as f:
-        assert f["joints3d"].shape == full.shape and np.isfinite(f["joints3d"]).all()
+        # Without toes and hand ends the 17 shared joints stay close to the full-input result.
+        assert f["joints3d"].shape == full.shape
+        assert metrics.mpjpe(f["joints3d"][:, :17], full[:, :17]) < 0.05
 
 
 def test_cli_errors(tmp_path):
