@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Headless batch over videos: per video ``<name>.blend``, ``<name>.bvh``, ``<name>.report.json``.
+"""Headless batch over videos: per video ``<name>.blend``, ``<name>.bvh``, ``<name>.report.json``
+and ``<name>.report.png`` (jitter and foot contacts over time).
 
 Runs exactly what the Lift Video button runs (:class:`.jobs.LiftJob` → ``apply_result``), one
 video at a time in a fresh empty scene. A video that fails is reported (stderr and its report
@@ -88,6 +89,7 @@ def outputs_for(out: Path, video: Path, fbx: bool) -> dict[str, Path]:
     if fbx:
         paths["fbx"] = out / f"{name}.fbx"
     paths["report"] = out / f"{name}.report.json"
+    paths["plot"] = out / f"{name}.report.png"
     return paths
 
 
@@ -121,6 +123,7 @@ def process(video: Path, args, out: Path) -> dict:
     export(context, arm, paths["bvh"], "BVH")
     if args.fbx:
         export(context, arm, paths["fbx"], "FBX")
+    job.result.motion.report.plot(paths["plot"])  # jitter and contacts over time
     timings["export"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     report.update(summary(job.result))

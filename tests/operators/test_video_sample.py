@@ -118,4 +118,5 @@ def test_batch_on_a_folder_with_one_corrupt_file(tmp_path, sample_video):
     )
     assert (out / f"{stem}.blend").stat().st_size > 0
     assert (out / f"{stem}.bvh").read_text().startswith("HIERARCHY")
+    assert (out / f"{stem}.report.png").read_bytes()[:4] == b"\x89PNG"
     assert json.loads((out / "b_corrupt.report.json").read_text())["status"] == "failed"
