@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from ..skeleton import BONES, NUM_JOINTS
+from .tcn import centre_and_scale
 
 NODE_FEATURES = 6  # x, y (centred, body-size normalised), confidence, centre x, y, log size
 
@@ -44,14 +45,6 @@ def node_features(x: torch.Tensor) -> torch.Tensor:
     carries the frame's centre (2) and log body size (1), so the absolute image position and
     scale (which tell the depth and the view) are not lost.
     """
-    xy, conf = x[..., :2], x[..., 2:3]
-    vis = (conf > 0).to(x.dtype)
-    n = vis.sum(dim=2, keepdim=True).clamp(min=1.0)
-    mean = (xy * vis).sum(dim=2, keepdim=True) / n
-    pelvis_vis = vis[:, :, :1]
-    centre = pelvis_vis * xy[:, :, :1] + (1 - pelvis_vis) * mean
-    d2 = (((xy - centre) ** 2).sum(dim=-1, keepdim=True) * vis).sum(dim=2, keepdim=True) / n
-    scale = torch.sqrt(d2).clamp(min=1e-3)
-    rel = (xy - centre) / scale * vis
+    rel, conf, centre, scale = centre_and_scale(x)
     frame = torch.cat([centre, torch.log(scale)], dim=-1).expand(-1, -1, x.shape[2], -1)
     return torch.cat([rel, conf, frame], dim=-1)

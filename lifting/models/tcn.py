@@ -18,14 +18,13 @@ from torch import nn
 from ..skeleton import NUM_JOINTS
 
 
-def normalize_frames(x: torch.Tensor) -> torch.Tensor:
-    """Per-frame 2D normalisation ``(B, T, J, 3)`` → ``(B, T, J * 3 + 3)`` features.
+def centre_and_scale(x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Per-frame 2D centring of ``(B, T, J, 3)`` normalised 2D + confidence.
 
-    Joint positions relative to the pelvis (joint 0; the confidence-weighted mean of the
-    visible joints when the pelvis is missing), divided by the 2D body size (RMS distance of
-    the visible joints from that centre); joints with confidence 0 stay at 0. The centre (2) and
-    the log body size (1) are appended, so nothing is lost but the network sees poses at one
-    scale whatever the camera's focal length and distance.
+    Returns ``rel (B, T, J, 2)`` (joints relative to the pelvis, or to the mean of the visible
+    joints when the pelvis is missing, divided by the 2D body size = RMS distance of the visible
+    joints from that centre; 0 where confidence is 0), ``conf (B, T, J, 1)``,
+    ``centre (B, T, 1, 2)`` and ``scale (B, T, 1, 1)``. Shared by every lifter's input features.
     """
     xy, conf = x[..., :2], x[..., 2:3]
     vis = (conf > 0).to(x.dtype)
@@ -35,7 +34,19 @@ def normalize_frames(x: torch.Tensor) -> torch.Tensor:
     centre = pelvis_vis * xy[:, :, :1] + (1 - pelvis_vis) * mean
     d2 = (((xy - centre) ** 2).sum(dim=-1, keepdim=True) * vis).sum(dim=2, keepdim=True) / n
     scale = torch.sqrt(d2).clamp(min=1e-3)
-    rel = (xy - centre) / scale * vis
+    return (xy - centre) / scale * vis, conf, centre, scale
+
+
+def normalize_frames(x: torch.Tensor) -> torch.Tensor:
+    """Per-frame 2D normalisation ``(B, T, J, 3)`` → ``(B, T, J * 3 + 3)`` features.
+
+    Joint positions relative to the pelvis (joint 0; the confidence-weighted mean of the
+    visible joints when the pelvis is missing), divided by the 2D body size (RMS distance of
+    the visible joints from that centre); joints with confidence 0 stay at 0. The centre (2) and
+    the log body size (1) are appended, so nothing is lost but the network sees poses at one
+    scale whatever the camera's focal length and distance.
+    """
+    rel, conf, centre, scale = centre_and_scale(x)
     feats = torch.cat([rel, conf], dim=-1).flatten(2)
     return torch.cat([feats, centre[:, :, 0], torch.log(scale[:, :, 0])], dim=-1)
 
