@@ -58,25 +58,6 @@ def points_with_fingers(points):
     return out
 
 
-def build(style, points, name):
-    import bpy
-    from mathutils import Vector
-
-    arm = bpy.data.armatures.new(name)
-    obj = bpy.data.objects.new(name, arm)
-    bpy.context.scene.collection.objects.link(obj)
-    bpy.context.view_layer.objects.active = obj
-    bpy.ops.object.mode_set(mode="EDIT")
-    for bone, _, head, tail, roll in style:
-        eb = arm.edit_bones.new(bone)
-        eb.head, eb.tail, eb.roll = Vector(points[head]), Vector(points[tail]), roll
-    for bone, parent, *_ in style:
-        if parent:
-            arm.edit_bones[bone].parent = arm.edit_bones[parent]
-    bpy.ops.object.mode_set(mode="OBJECT")
-    return obj
-
-
 def best(fn, repeats):
     times, out = [], None
     for _ in range(repeats):
@@ -136,8 +117,8 @@ def main(argv=None) -> int:
     bpy.ops.wm.read_factory_settings(use_empty=True)
     points = points_with_fingers(rigs.rest_points(rest_joints(median_lengths(joints)), 40.0))
     style = sixty_bone_style()
-    results = {"sixty_bone_mixamo": bench_rig(addon, build(style, points, "Sixty"), joints,
-                                              args.repeats)}  # fmt: skip
+    sixty = rigs.build_armature(style, points, "Sixty")
+    results = {"sixty_bone_mixamo": bench_rig(addon, sixty, joints, args.repeats)}
     if args.rigify:
         import addon_utils
 

@@ -341,3 +341,24 @@ def description(style, points, name="Armature", object_matrix=None) -> RigDescri
         object_matrix=np.eye(4) if object_matrix is None else object_matrix,
         name=name,
     )
+
+
+def build_armature(style, points, name, location=(0.0, 0.0, 0.0)):
+    """A Blender armature object with ``style``'s bones on ``points`` (needs the bpy module)."""
+    import bpy
+    from mathutils import Vector
+
+    arm = bpy.data.armatures.new(name)
+    obj = bpy.data.objects.new(name, arm)
+    bpy.context.scene.collection.objects.link(obj)
+    obj.location = location
+    bpy.context.view_layer.objects.active = obj
+    bpy.ops.object.mode_set(mode="EDIT")
+    for bone, _parent, head, tail, roll in style:
+        eb = arm.edit_bones.new(bone)
+        eb.head, eb.tail, eb.roll = Vector(points[head]), Vector(points[tail]), roll
+    for bone, parent, *_ in style:
+        if parent:
+            arm.edit_bones[bone].parent = arm.edit_bones[parent]
+    bpy.ops.object.mode_set(mode="OBJECT")
+    return obj

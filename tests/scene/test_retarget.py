@@ -58,20 +58,7 @@ def fresh_scene():
 
 def build_style(style, points, name, location=(0.0, 0.0, 0.0)):
     """An armature object with ``style``'s bones (tests/rigs.py) on ``points``."""
-    arm = bpy.data.armatures.new(name)
-    obj = bpy.data.objects.new(name, arm)
-    bpy.context.scene.collection.objects.link(obj)
-    obj.location = location
-    bpy.context.view_layer.objects.active = obj
-    bpy.ops.object.mode_set(mode="EDIT")
-    for bone, _parent, head, tail, roll in style:
-        eb = arm.edit_bones.new(bone)
-        eb.head, eb.tail, eb.roll = Vector(points[head]), Vector(points[tail]), roll
-    for bone, parent, *_ in style:
-        if parent:
-            arm.edit_bones[bone].parent = arm.edit_bones[parent]
-    bpy.ops.object.mode_set(mode="OBJECT")
-    return obj
+    return rigs.build_armature(style, points, name, location)
 
 
 # metarig bone → (head point, tail point) of tests/rigs.py's points
