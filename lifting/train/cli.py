@@ -80,6 +80,13 @@ def add_arguments(parser) -> None:
         default=d.threads,
         help="torch threads (1 is faster than 2 when other jobs share the 2 cores)",
     )
+    a(
+        "--init",
+        default=None,
+        help="warm start: a weights folder holding <init-name>.pt, <init-name>-traj.pt, ... "
+        "(e.g. lifting/weights); used only when the run has no checkpoint yet",
+    )
+    a("--init-name", default=None, help="model name in --init (default: --name)")
     a("--no-final-eval", action="store_true", help="skip the full evaluation at the end")
 
 
@@ -119,6 +126,8 @@ def config_from_args(args) -> TrainConfig:
         files=args.files,
         val_files=args.val_files,
         threads=args.threads,
+        init=args.init,
+        init_name=args.init_name,
     )
 
 

@@ -49,6 +49,8 @@ class TrainConfig:
     files: list | None = None
     val_files: list | None = None
     threads: int = 1
+    init: str | None = None
+    init_name: str | None = None
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:

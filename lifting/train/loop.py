@@ -256,6 +256,34 @@ class Trainer:
         log.info("resumed from %s at step %d (%.1f min)", path, self.step, self.elapsed / 60)
         return True
 
+    def warm_start(self, directory: Path, name: str) -> list[str]:
+        """Load the weights of exported models ``<name>.pt``, ``<name>-traj.pt``, ... from
+        ``directory`` into the matching roles (same architecture and arguments required);
+        roles without a file start from scratch. Returns the roles loaded."""
+        from .export import WEIGHTS_FORMAT_VERSION
+
+        suffix = {"pose": "", "trajectory": "-traj", "baseline": "-mlp"}
+        loaded = []
+        for role, model in self.models.items():
+            path = directory / f"{name}{suffix.get(role, '-' + role)}.pt"
+            if not path.exists():
+                continue
+            blob = torch.load(path, map_location="cpu", weights_only=True)
+            if blob.get("format_version") != WEIGHTS_FORMAT_VERSION:
+                raise ValueError(f"{path} is not a Lift weights file")
+            try:
+                model.load_state_dict(blob["state_dict"])
+            except RuntimeError as e:
+                raise ValueError(
+                    f"--init {path} does not fit the {role} model of this run "
+                    f"(its arguments: {blob['arguments']}): {e}"
+                ) from None
+            loaded.append(role)
+        if not loaded:
+            raise FileNotFoundError(f"--init: no {name}*.pt weights in {directory}")
+        log.info("warm start from %s: %s", directory, ", ".join(loaded))
+        return loaded
+
     # -- validation -----------------------------------------------------------------------------
     def validate(self) -> dict:
         from .validate import build_validation_sets, score
@@ -286,7 +314,8 @@ class Trainer:
         exports weights there, so an early model exists even if the run is stopped).
         """
         torch.set_num_threads(self.cfg.threads)
-        self.load_checkpoint()
+        if not self.load_checkpoint() and self.cfg.init:
+            self.warm_start(Path(self.cfg.init), self.cfg.init_name or self.cfg.name)
         losses_log = []
         acc, acc_n = {}, 0
         last_ckpt = self.elapsed

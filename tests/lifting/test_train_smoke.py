@@ -103,3 +103,30 @@ def test_budget_is_required(clips, tmp_path):
     train, _ = clips
     with pytest.raises(ValueError, match="budget"):
         Trainer(_config(tmp_path, 0), train).run()
+
+
+def test_warm_start_loads_exported_weights(clips, tmp_path):
+    """``init``: a new run starts from another run's exported weights (pose and trajectory),
+    only when it has no checkpoint of its own; a mismatched architecture is a clear error."""
+    train, _ = clips
+    first = Trainer(_config(tmp_path / "a", 5, baseline=False), train)
+    first.run()
+    export_all(first, {}, command="pytest")
+    weights = tmp_path / "a" / "weights"
+
+    warm = Trainer(_config(tmp_path / "b", 0, baseline=False, init=str(weights)), train)
+    assert warm.warm_start(weights, "smoke") == ["pose", "trajectory"]
+    for role in ("pose", "trajectory"):
+        for k, v in first.models[role].state_dict().items():
+            torch.testing.assert_close(warm.models[role].state_dict()[k], v)
+    cold = Trainer(_config(tmp_path / "c", 0, baseline=False), train)
+    p = next(iter(cold.models["pose"].state_dict()))
+    assert not torch.equal(
+        cold.models["pose"].state_dict()[p], first.models["pose"].state_dict()[p]
+    )
+
+    wider = Trainer(_config(tmp_path / "d", 0, baseline=False, channels=48), train)
+    with pytest.raises(ValueError, match="does not fit"):
+        wider.warm_start(weights, "smoke")
+    with pytest.raises(FileNotFoundError, match="no other"):
+        wider.warm_start(weights, "other")
