@@ -51,11 +51,13 @@ def stage_sources(stage: Path, root: Path = ROOT) -> list[str]:
 
 
 def stage_weights(stage: Path) -> dict[str, float]:
-    """Export bundled lifters to ONNX inside the stage; drop every ``.pt`` from the zip."""
+    """Export the lifters staged with their cards (not the baselines the manifest excludes) to
+    ONNX inside the stage; drop every ``.pt`` from the zip."""
     from tools import export_onnx
 
     weights = stage / "lifting" / "weights"
-    diffs = export_onnx.export_bundled(weights)
+    staged = export_onnx.bundled_models(weights)
+    diffs = export_onnx.export_bundled(weights, staged) if staged else {}
     for pt in weights.rglob("*.pt"):  # torch files are useless without torch, which never ships
         pt.unlink()
     return diffs

@@ -1,11 +1,11 @@
 """Fetch the unmodified PyPI wheels the extension zip bundles, for each platform Blender runs on.
 
-The set is what ``mediapipe.solutions.pose``, the lifting runtime (``onnxruntime``) and the
-post-processing (``scipy``) need AT IMPORT TIME inside Blender's Python 3.11, minus what
-Blender itself bundles (``numpy`` 1.26, ``requests`` and friends). It was found by importing
-and running the pose solution in an empty virtual environment holding only numpy and these
-wheels, and is checked inside Blender by tests/e2e/test_installed_extension.py (an interpreter
-that sees only bpy and numpy, so every other module must come from the zip's wheels).
+The set is what ``mediapipe.solutions.pose`` and the lifting runtime (``onnxruntime``) need AT
+IMPORT TIME inside Blender's Python 3.11, minus what Blender itself bundles (``numpy`` 1.26,
+``requests`` and friends). It was found by importing and running the pose solution in an empty
+virtual environment holding only numpy and these wheels, and is checked inside Blender by
+tests/e2e/test_installed_extension.py (an interpreter that sees only bpy and numpy, so every
+other module must come from the zip's wheels).
 
 OpenCV: mediapipe declares ``opencv-contrib-python``; we ship ``opencv-python-headless`` of the
 same release instead, which provides the same ``cv2`` module without the contrib modules and GUI
@@ -99,7 +99,9 @@ BLENDER_PROVIDES = frozenset(
     {"bpy", "bpy_extras", "mathutils", "bmesh", "gpu", "gpu_extras", "bl_math", "aud", "idprop"}
     | {"addon_utils", "rna_prop_ui", "numpy", "requests", "zstandard"}
 )
-# Shipped only while product code (what the zip contains) imports it: scipy is 30-41 MB.
+# Shipped only while product code (what the zip contains) imports it. Nothing does since
+# lifting/motion/dsp.py replaced SciPy's filters (scipy stays a development/test dependency);
+# the rule stays so a new SciPy import ships its 30-41 MB wheel rather than crashing in Blender.
 OPTIONAL: dict[str, str] = {
     "scipy": "1.15.3",  # 1.16 needs numpy >= 1.25.2; 1.15 runs on every Blender 4.2-5.0 numpy
 }

@@ -16,10 +16,10 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from scipy.ndimage import minimum_filter1d
 
 from ..errors import MotionSettingsError
 from ..skeleton import JOINT_INDEX
+from .dsp import running_min
 from .filters import butterworth
 
 FOOT_LOCK_MODES = ("auto", "always", "never")
@@ -61,7 +61,7 @@ def local_floor(height: np.ndarray, fps: float) -> np.ndarray:
     ±:data:`FLOOR_WINDOW_S`, so a floor estimate that tilts slightly along a long walk does
     not hide contacts at its far end."""
     size = max(3, 2 * round(FLOOR_WINDOW_S * fps) + 1)
-    return minimum_filter1d(height, size, axis=0, mode="nearest")
+    return running_min(height, size)
 
 
 def hysteresis(enter: np.ndarray, leave: np.ndarray) -> np.ndarray:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy.signal import butter, filtfilt, freqz, savgol_coeffs, savgol_filter
 
 from ..errors import MotionSettingsError
 from ..progress import CancelToken, check_cancel
+from . import dsp
 
 FILTERS = ("one_euro", "butterworth", "savgol", "none")
 CUTOFF_MAX_HZ = 12.0  # strength → 0
@@ -80,20 +80,21 @@ def one_euro(
 
 
 def butterworth(x: np.ndarray, fps: float, cutoff: float, order: int = 2) -> np.ndarray:
-    """Zero-phase Butterworth low-pass (scipy ``filtfilt``) along axis 0 of x (T, ...).
+    """Zero-phase Butterworth low-pass (forward-backward, :func:`dsp.filtfilt`) along axis 0
+    of x (T, ...).
 
     The effective order doubles (forward + backward); cut-offs near Nyquist are clamped to
     0.9 × Nyquist. The clip is extended at each end by odd reflection (keeps the end slope).
     """
     x = np.asarray(x, dtype=np.float64)
     wn = min(cutoff / (fps / 2.0), 0.9)
-    b, a = butter(order, wn)
+    b, a = dsp.butter_lowpass(order, wn)
     # Pad by about one period of the cut-off (not scipy's 3 × order samples): the edge
     # transient of a low cut-off lasts that long, and a short pad leaves it in the clip.
     padlen = min(max(3 * max(len(a), len(b)), round(fps / cutoff)), len(x) - 1)
     if padlen < 1:
         return x.copy()
-    return filtfilt(b, a, x, axis=0, padlen=padlen)
+    return dsp.filtfilt(b, a, x, padlen)
 
 
 @lru_cache(maxsize=256)
@@ -104,7 +105,7 @@ def savgol_window(fps: float, cutoff: float, polyorder: int = 3) -> int:
     first = (polyorder // 2) * 2 + 3  # the shortest odd window longer than polyorder + 1
     best, best_err = first, np.inf
     for window in range(first, 4 * round(fps / cutoff) + first, 2):
-        freqs, response = freqz(savgol_coeffs(window, polyorder), worN=1024, fs=fps)
+        freqs, response = dsp.fir_response(dsp.savgol_coeffs(window, polyorder), 1024, fps)
         below = np.flatnonzero(np.abs(response) < np.sqrt(0.5))
         if below.size == 0:
             continue
@@ -115,14 +116,15 @@ def savgol_window(fps: float, cutoff: float, polyorder: int = 3) -> int:
 
 
 def savgol(x: np.ndarray, fps: float, cutoff: float, polyorder: int = 3) -> np.ndarray:
-    """Savitzky–Golay smoothing (scipy, zero phase) along axis 0 of x (T, ...)."""
+    """Savitzky–Golay smoothing (zero phase, :func:`dsp.savgol_filter`) along axis 0 of
+    x (T, ...)."""
     x = np.asarray(x, dtype=np.float64)
     window = savgol_window(fps, cutoff, polyorder)
     if window > len(x):
         window = len(x) if len(x) % 2 else len(x) - 1
     if window <= polyorder:
         return x.copy()
-    return savgol_filter(x, window, polyorder, axis=0, mode="interp")
+    return dsp.savgol_filter(x, window, polyorder)
 
 
 def smooth(

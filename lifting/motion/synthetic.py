@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 from . import frames
+from .dsp import gaussian_filter1d
 from .trajectory import project
 
 
@@ -107,7 +107,7 @@ def _slow_noise(rng: np.random.Generator, shape: tuple, sigma: float, std: float
     ``std``; made longer and cropped so the ends are as random as the middle."""
     pad = int(4 * sigma) + 1
     n = rng.normal(0, 1, (shape[0] + 2 * pad, *shape[1:]))
-    n = gaussian_filter1d(n, sigma, axis=0)[pad:-pad]
+    n = gaussian_filter1d(n, sigma)[pad:-pad]
     return n * std / np.sqrt(1.0 / (2.0 * np.sqrt(np.pi) * sigma))
 
 

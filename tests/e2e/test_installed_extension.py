@@ -3,8 +3,8 @@ the ``bpy`` module, enable it, run ``lift.video`` on the sample clip from the in
 disable and uninstall.
 
 The session runs in a fresh interpreter (``python -S``) that sees only ``bpy`` and the packages
-Blender itself bundles (numpy, requests, ...), so mediapipe, OpenCV, onnxruntime and scipy can
-only come from the wheels inside the zip, and the package imports as
+Blender itself bundles (numpy, requests, ...), so mediapipe, OpenCV and onnxruntime can only
+come from the wheels inside the zip, and the package imports as
 ``bl_ext.user_default.lift_mocap`` (relative imports exercised). Blender's user folders point
 at a temporary directory (``BLENDER_USER_RESOURCES``). Wheels are cached in
 ``~/.cache/lift/wheels``; if they cannot be fetched the test fails.
@@ -137,10 +137,13 @@ def test_zip_contents(linux_zip):
     for dev in ("tests/", "tools/", "bench/", "lifting/train/", "docs/"):
         assert not any(n.startswith(dev) for n in names), dev
     assert not any(n.endswith(".pt") for n in names)
-    for pt in export_onnx.bundled_weights().values():  # every lifter ships as ONNX + card
-        rel = pt.relative_to(ROOT).as_posix()
-        assert rel[: -len(".pt")] + ".onnx" in names, rel
-        assert rel[: -len(".pt")] + ".json" in names, rel
+    for pt in export_onnx.bundled_weights().values():  # every lifter ships as ONNX + card,
+        rel = pt.relative_to(ROOT).as_posix()[: -len(".pt")]
+        baseline = "baselines" in pt.parent.name  # except the baselines (evaluate/bench only)
+        assert (rel + ".onnx" in names) != baseline, rel
+        assert (rel + ".json" in names) != baseline, rel
+    assert not any("/baselines/" in n for n in names)
+    assert not any(n.startswith("wheels/scipy-") for n in wheels)
 
 
 def lift_inputs() -> tuple[Path | None, str]:

@@ -136,3 +136,130 @@ def test_one_euro_checks_for_cancel():
     with pytest.raises(Cancelled):
         filters.smooth(x, FPS, "one_euro", 0.5, cancel=event)
     assert filters.smooth(x, FPS, "one_euro", 0.5, cancel=threading.Event()).shape == x.shape
+
+
+# --- lifting/motion/dsp.py: the NumPy routines equal SciPy's (scipy is a test dependency only,
+# the extension zip ships without it) -------------------------------------------------------
+
+TOL = 1e-9
+LENGTHS = (1, 2, 3, 5, 17, 200)  # short clips included: the end handling differs most there
+
+
+def signals(lengths=LENGTHS, channels=(4, 3), seed=0):
+    rng = np.random.default_rng(seed)
+    for n in lengths:
+        yield rng.normal(size=(n, *channels)) + np.linspace(0, 3, n)[:, None, None]
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+@pytest.mark.parametrize("wn", [0.02, 0.1, 0.35, 0.9])
+def test_butterworth_design_and_filtfilt_equal_scipy(order, wn):
+    from scipy import signal
+
+    from lifting.motion import dsp
+
+    b, a = signal.butter(order, wn)
+    got_b, got_a = dsp.butter_lowpass(order, wn)
+    assert np.abs(got_b - b).max() <= TOL and np.abs(got_a - a).max() <= TOL
+    for x in signals(LENGTHS[1:]):
+        for padlen in sorted({0, 1, min(len(x) - 1, 3 * (order + 1)), len(x) - 1}):
+            ref = signal.filtfilt(b, a, x, axis=0, padlen=padlen)
+            got = dsp.filtfilt(b, a, x, padlen)
+            assert got.shape == x.shape
+            assert np.abs(got - ref).max() <= TOL * max(1.0, np.abs(ref).max())
+
+
+@pytest.mark.parametrize("fps", [24.0, 30.0, 60.0, 240.0])
+def test_butterworth_smoothing_equals_scipy_filtfilt(fps):
+    from scipy import signal
+
+    for x in signals((2, 3, 9, 400), seed=1):
+        for cutoff in (1.0, 2.0, 12.0):
+            b, a = signal.butter(2, min(cutoff / (fps / 2), 0.9))
+            padlen = min(max(9, round(fps / cutoff)), len(x) - 1)
+            ref = signal.filtfilt(b, a, x, axis=0, padlen=padlen)
+            assert np.abs(filters.butterworth(x, fps, cutoff) - ref).max() <= TOL
+
+
+def test_savgol_coefficients_and_response_equal_scipy():
+    from scipy import signal
+
+    from lifting.motion import dsp
+
+    for window in (3, 5, 7, 11, 31, 101, 481):
+        for polyorder in (0, 1, 2, 3):
+            if polyorder >= window:
+                continue
+            taps = signal.savgol_coeffs(window, polyorder)
+            assert np.abs(dsp.savgol_coeffs(window, polyorder) - taps).max() <= TOL
+            freqs, response = signal.freqz(taps, worN=1024, fs=FPS)
+            got_f, got_r = dsp.fir_response(taps, 1024, FPS)
+            assert np.abs(got_f - freqs).max() <= TOL and np.abs(got_r - response).max() <= TOL
+
+
+@pytest.mark.parametrize("fps", [24.0, 30.0, 60.0])
+def test_savgol_smoothing_equals_scipy(fps):
+    from scipy import signal
+
+    for cutoff in (1.0, 3.5, 12.0):
+        window = filters.savgol_window(fps, cutoff)
+        expected = scipy_savgol_window(fps, cutoff)
+        assert window == expected
+        for x in signals((4, 5, window, window + 1, 300), seed=2):
+            w = min(window, len(x) if len(x) % 2 else len(x) - 1)
+            ref = x if w <= 3 else signal.savgol_filter(x, w, 3, axis=0, mode="interp")
+            assert np.abs(filters.savgol(x, fps, cutoff) - ref).max() <= TOL
+
+
+def scipy_savgol_window(fps, cutoff, polyorder=3):
+    """The window search of filters.savgol_window, written with SciPy's freqz/savgol_coeffs."""
+    from scipy import signal
+
+    first = (polyorder // 2) * 2 + 3
+    best, best_err = first, np.inf
+    for window in range(first, 4 * round(fps / cutoff) + first, 2):
+        taps = signal.savgol_coeffs(window, polyorder)
+        freqs, response = signal.freqz(taps, worN=1024, fs=fps)
+        below = np.flatnonzero(np.abs(response) < np.sqrt(0.5))
+        if below.size and abs(np.log(freqs[below[0]] / cutoff)) < best_err:
+            best, best_err = window, abs(np.log(freqs[below[0]] / cutoff))
+    return best
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 7, 46, 181])
+def test_running_min_equals_scipy_minimum_filter(size):
+    from scipy import ndimage
+
+    from lifting.motion import contacts, dsp
+
+    for x in signals((1, 2, 5, 50, 500), channels=(4,), seed=3):
+        ref = ndimage.minimum_filter1d(x, size, axis=0, mode="nearest")
+        np.testing.assert_array_equal(dsp.running_min(x, size), ref)
+    heights = np.abs(next(signals((300,), channels=(4,), seed=4)))
+    window = 2 * round(contacts.FLOOR_WINDOW_S * FPS) + 1
+    ref = ndimage.minimum_filter1d(heights, window, axis=0, mode="nearest")
+    np.testing.assert_array_equal(contacts.local_floor(heights, FPS), ref)
+
+
+@pytest.mark.parametrize("sigma", [0.5, 1.0, 3.0, 7.5, 20.0])
+def test_gaussian_filter_equals_scipy(sigma):
+    from scipy import ndimage
+
+    from lifting.motion import dsp
+
+    for x in signals((1, 2, 5, 50, 500), channels=(3, 2), seed=5):
+        ref = ndimage.gaussian_filter1d(x, sigma, axis=0)
+        assert np.abs(dsp.gaussian_filter1d(x, sigma) - ref).max() <= TOL
+
+
+def test_dsp_rejects_what_it_cannot_compute():
+    from lifting.motion import dsp
+
+    with pytest.raises(ValueError):
+        dsp.butter_lowpass(2, 1.0)
+    with pytest.raises(ValueError):
+        dsp.filtfilt(*dsp.butter_lowpass(2, 0.2), np.zeros((5, 2)), padlen=5)
+    with pytest.raises(ValueError):
+        dsp.savgol_coeffs(4, 2)
+    with pytest.raises(ValueError):
+        dsp.savgol_filter(np.zeros((5, 2)), 7, 2)

@@ -29,6 +29,8 @@ def test_stage_holds_the_extension_and_no_development_files(stage):
     for dev in ("tests/", "tools/", "bench/", "docs/", "lifting/train/", ".git/", ".venv/"):
         assert not any(f.startswith(dev) for f in files), dev
     assert not any(f.endswith(".md") or "__pycache__" in f for f in files)
+    # baselines are for `python -m lifting evaluate` and bench/ only, never offered in Blender
+    assert not any(f.startswith("lifting/weights/baselines/") for f in files)
 
 
 def test_generated_manifest_lists_wheels_and_passes_blenders_validator(stage, tmp_path):
@@ -79,6 +81,8 @@ def test_wheel_set_is_pinned_and_leaves_blenders_own_packages_out():
         assert all(v and v[0].isdigit() for v in packages.values()), packages
         assert not {"numpy", "torch", "requests"} & set(packages)
         assert any(name.startswith("onnxruntime") for name in packages)
+        # SciPy (30-41 MB) is a development dependency: lifting/motion/dsp.py replaces it
+        assert "scipy" not in packages, platform
 
 
 def test_pip_reaches_pypi_only(monkeypatch):
