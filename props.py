@@ -157,6 +157,12 @@ class LIFT_PG_settings(bpy.types.PropertyGroup):
             ("NONE", "None", "Only the armature"),
             ("DEFAULT", "Default Body", "Lift's own body (CC0, from MakeHuman)"),
             ("SMPL", "SMPL File", "Your own SMPL model file (.pkl or .npz)"),
+            (
+                "MESHNET",
+                "Mesh Net (Pose2Mesh)",
+                "A body mesh predicted per frame by Lift's mesh net from the 2D and lifted 3D "
+                "(decimated default body, animated by shape keys)",
+            ),
         ),
         default="NONE",
     )

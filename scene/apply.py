@@ -17,7 +17,7 @@ import numpy as np
 from ..lifting.retarget import ROOT_BONE, lift_rest_skeleton, solve
 from ..lifting.retarget.lift_rig import fill_missing
 from .armature import build_armature, rest_matrices
-from .body import add_body_mesh, load_body_model
+from .body import add_chosen_body, load_body_model
 from .camera import add_background_video, build_camera
 from .keyframes import pose_plan, write_plan
 
@@ -39,7 +39,7 @@ class ApplySettings:
     first_frame: int = 1
     name: str = "Lift"
     camera: bool = True
-    body: str = "NONE"  # body mesh on the armature: "NONE", "DEFAULT" or "SMPL" (scene/body.py)
+    body: str = "NONE"  # "NONE", "DEFAULT", "SMPL" or "MESHNET" (scene/body.py BODY_KINDS)
     body_path: str = ""  # the user's SMPL file for body="SMPL"
 
 
@@ -85,7 +85,10 @@ def apply_result(context, result, settings: ApplySettings | None = None) -> dict
     armature[REPORT_PROP] = json.dumps(summary(result))
     body = None
     if body_model is not None:
-        body = add_body_mesh(collection, armature, rest, body_model, f"{settings.name} Body")
+        body = add_chosen_body(
+            context, armature, rest, body_model, result=result, frames=frames,
+            name=f"{settings.name} Body",
+        )  # fmt: skip
     if settings.follow_video:
         _follow_video(scene, motion, frames)
     camera = clip = None

@@ -44,8 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--body",
         default="none",
-        choices=("none", "default", "smpl"),
-        help="skin a body mesh to the armature (smpl: needs --smpl-file)",
+        choices=("none", "default", "smpl", "meshnet"),
+        help="skin a body mesh to the armature (smpl: needs --smpl-file; meshnet: the mesh "
+        "net's per-frame mesh, shape keys)",
     )
     parser.add_argument("--smpl-file", default="", help="your SMPL model file for --body smpl")
     parser.add_argument("--fbx", action="store_true", help="also write <name>.fbx")

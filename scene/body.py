@@ -9,8 +9,11 @@ Two ways in:
 - :func:`build_body` builds a body's own armature for world joints and keys it through the
   KeyframePlan writer (``keyframes.write_plan``), for scripts and the body tests.
 
-Bodies come from :func:`load_body_model`: ``"DEFAULT"`` (the bundled CC0 body) or ``"SMPL"``
-(the user's own SMPL ``.pkl``/``.npz``, read without running any code in it).
+Bodies come from :func:`load_body_model`: ``"DEFAULT"`` (the bundled CC0 body), ``"SMPL"``
+(the user's own SMPL ``.pkl``/``.npz``, read without running any code in it) or ``"MESHNET"``
+(the Pose2Mesh-style mesh net: a decimated default body predicted per frame from the clip's
+2D and lifted 3D, animated by shape keys — :func:`add_meshnet_body`);
+:func:`add_chosen_body` puts whichever it is on ``apply_result``'s armature.
 """
 
 import bpy
@@ -25,13 +28,14 @@ from ..lifting.retarget.lift_rig import fill_missing
 from .armature import build_armature, rest_matrices
 from .keyframes import pose_plan, write_plan
 
-BODY_KINDS = ("NONE", "DEFAULT", "SMPL")
+BODY_KINDS = ("NONE", "DEFAULT", "SMPL", "MESHNET")
 SOURCE_PROP = "lift_body"  # custom property on the mesh: what body it is
 
 
 def load_body_model(kind: str, smpl_path: str = ""):
-    """The body model for a sidebar choice (None for ``"NONE"``). Raises LiftError subclasses
-    (FileFormatError, UnsafePickleError) with a message for a bad SMPL file."""
+    """The body model for a sidebar choice (None for ``"NONE"``; for ``"MESHNET"`` the loaded
+    mesh net). Raises LiftError subclasses (FileFormatError, UnsafePickleError) with a message
+    for a bad SMPL file, ModelNotFoundError when the mesh net's weights are missing."""
     if kind == "NONE":
         return None
     if kind == "DEFAULT":
@@ -40,6 +44,10 @@ def load_body_model(kind: str, smpl_path: str = ""):
         if not smpl_path:
             raise FileFormatError("Body mesh is set to SMPL but no SMPL file is chosen.")
         return load_smpl(bpy.path.abspath(smpl_path))
+    if kind == "MESHNET":
+        from ..lifting.bodies.meshnet_infer import load_meshnet
+
+        return load_meshnet()
     raise ValueError(f"body kind must be one of {BODY_KINDS}, not {kind!r}")
 
 
@@ -133,16 +141,36 @@ def add_mesh_animation(collection, vertices: np.ndarray, faces, frames, name="Li
     return obj
 
 
-def add_meshnet_body(context, result, frames, weights=None, name: str = "Lift Mesh Net"):
+def add_meshnet_body(
+    context, result, frames, weights=None, name: str = "Lift Mesh Net", *, net=None, parent=None
+):
     """The mesh net's body for a ``PipelineResult``: meshes predicted from the clip's 2D and
-    lifted 3D, placed on the world motion, animated by shape keys at scene ``frames``.
-    ``weights``: a mesh-net npz (default: the bundled one; ModelNotFoundError if none)."""
+    lifted 3D, placed on the world motion, animated by shape keys at scene ``frames (T,)``.
+    ``net``: a loaded mesh net (``load_body_model("MESHNET")``), else the one at ``weights``
+    (default: the bundled one; ModelNotFoundError if none). ``parent``: an object (the Lift
+    armature) to parent the mesh to without moving it. Runs without torch (NumPy)."""
     from ..lifting.bodies.meshnet_infer import load_meshnet, place_in_world, predict_vertices
 
-    net, setup = load_meshnet(weights)
-    cam = predict_vertices(net, result.track.lift2d, result.pose.joints3d)
+    net = net if net is not None else load_meshnet(weights)
+    track = result.track
+    cam = predict_vertices(net.net, track.lift2d, result.pose.joints3d, track.width, track.height)
     joints = fill_missing(np.asarray(result.motion.joints, dtype=np.float64))
-    world = place_in_world(cam, setup.body.regressor, joints)
-    faces = setup.levels[setup.config.out_level].faces
+    world = place_in_world(cam, net.regressor, joints)
     collection = context.collection or context.scene.collection
-    return add_mesh_animation(collection, world, faces, frames, name)
+    obj = add_mesh_animation(collection, world, net.faces, frames, name)
+    obj[SOURCE_PROP] = "Mesh net (Pose2Mesh)"
+    if parent is not None:
+        obj.parent = parent
+        obj.matrix_parent_inverse = parent.matrix_world.inverted()
+    return obj
+
+
+def add_chosen_body(context, armature, rest, model, *, result, frames, name: str = "Lift Body"):
+    """The body :func:`load_body_model` gave (a body model, or the mesh net) on the Lift
+    ``armature`` of ``result``, keyed at scene ``frames``; returns the mesh object."""
+    from ..lifting.bodies.meshnet_infer import LoadedMeshNet
+
+    if isinstance(model, LoadedMeshNet):
+        return add_meshnet_body(context, result, frames, name=name, net=model, parent=armature)
+    collection = context.collection or context.scene.collection
+    return add_body_mesh(collection, armature, rest, model, name)

@@ -4,8 +4,10 @@ of the body mesh (``mesh_graph.coarsen``).
 
 Input per joint (B, 21, 6): pelvis-centred 2D scaled by the 2D body size (2), its confidence
 (1) and the lifted 3D pose, camera frame, root-relative metres (3; gradients stopped by the
-caller). Output (B, N, 3): the vertices of the output level of the hierarchy (a decimated
-template), camera frame, root-relative metres.
+caller) — ``lifting.bodies.meshnet_numpy.normalise_inputs``. The shipped extension runs the
+same net without torch: ``lifting.bodies.meshnet_numpy.MeshNetNumpy``. Output (B, N, 3): the
+vertices of the output level of the hierarchy (a decimated template), camera frame,
+root-relative metres.
 
 Layout: two Cheb convs on the skeleton graph (bones + left/right pairs), a fully connected
 map over nodes (channels shared) from the 21 joints to the coarsest mesh level, then residual
@@ -138,18 +140,3 @@ class MeshNet(nn.Module):
         h = torch.relu(self.head_norm(h))
         out = self.head(h, getattr(self, f"lap{self.block_levels[-1]}"))
         return out.transpose(0, 1)  # B, N_out, 3
-
-
-def normalise_inputs(xy: np.ndarray, conf: np.ndarray, lifted: np.ndarray) -> np.ndarray:
-    """Mesh-net inputs (..., 21, 6) from screen 2D ``xy (..., 21, 2)`` (any units, y down),
-    confidences ``(..., 21)`` and lifted 3D ``(..., 21, 3)`` root-relative metres.
-
-    2D is centred on the pelvis and divided by the 2D body size (the largest joint extent), so
-    the camera's distance and the frame size do not matter.
-    """
-    xy = np.asarray(xy, dtype=np.float64)
-    centred = xy - xy[..., :1, :]
-    size = np.ptp(xy, axis=-2).max(axis=-1)[..., None, None]
-    scaled = centred / np.maximum(size, 1e-6)
-    feats = [scaled, np.asarray(conf, dtype=np.float64)[..., None], np.asarray(lifted)]
-    return np.concatenate(feats, axis=-1).astype(np.float32)

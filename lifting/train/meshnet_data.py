@@ -13,12 +13,12 @@ import numpy as np
 import torch
 
 from ..bodies.fit import bone_joints
+from ..bodies.meshnet_infer import pooled_regressor
+from ..bodies.meshnet_numpy import normalise_inputs
 from ..bodies.model import BodyModel
 from ..camera import sample_cameras
 from ..models.mesh_graph import pooling
-from ..models.meshnet import normalise_inputs
 from ..retarget.solve import forward_kinematics, solve
-from ..skeleton import NUM_JOINTS
 from .synth import render_inputs
 
 LIFT_NOISE = 0.03  # metres per coordinate: stand-in for the lifter's 3D error on the inputs
@@ -41,8 +41,7 @@ class PooledBody:
         self.mass = np.zeros((n, w.shape[1]))
         np.add.at(self.mass, cluster, w)
         self.mass /= counts[:, None]
-        self.regressor = np.zeros((NUM_JOINTS, n))
-        np.add.at(self.regressor.T, cluster, model.lift_regressor.T.astype(np.float64))
+        self.regressor = pooled_regressor(model, levels, level)
 
     def pose(self, joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pooled vertices (T, N, 3) and the body's lift joints (T, 21, 3) in the poses of

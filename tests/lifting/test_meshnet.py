@@ -194,23 +194,94 @@ def test_meshes_are_placed_on_the_world_motion(body, levels, walk, tmp_path):
     assert np.abs(place_in_world(cam, pooled.regressor, world) - verts).max() < 1e-6
     near = place_in_world(cam, pooled.regressor, joints)  # the skeleton's: within mm
     assert np.linalg.norm(near - verts, axis=-1).mean() < 0.01
-    net = MeshNet(levels, 5, 7, channels=(16, 16, 16))
-    lift2d = np.concatenate([walk[:8, :, :2] * 300, np.ones((8, 21, 1))], axis=-1)
-    out = predict_vertices(net, lift2d, walk[:8] - walk[:8, :1])
+    net = MeshNet(levels, 5, 7, channels=(16, 16, 16)).eval()
+    lift2d = np.concatenate([walk[:8, :, :2] * 300 + 500, np.ones((8, 21, 1))], axis=-1)
+    lift2d[3, 4] = np.nan  # a missing joint: confidence 0 at (0, 0), as in training
+    with torch.no_grad():
+        out = predict_vertices(
+            lambda x: net(torch.from_numpy(x)).numpy(), lift2d, walk[:8] - walk[:8, :1], 1280, 720
+        )
     assert out.shape == (8, len(levels[5].vertices), 3) and np.isfinite(out).all()
     with pytest.raises(ModelNotFoundError, match=r"bench/meshnet\.py"):
         load_meshnet(tmp_path / "none.npz")
 
 
+def bundled_torch_net():
+    """The bundled weights in the torch model (training code), with their setup."""
+    import json
+
+    from lifting.bodies.meshnet_infer import WEIGHTS
+    from lifting.train.meshnet_train import MeshNetConfig, MeshNetSetup, load_weights
+
+    config = MeshNetConfig(**json.loads(WEIGHTS.with_suffix(".json").read_text())["config"])
+    setup = MeshNetSetup(load_body(), config)
+    return load_weights(setup, WEIGHTS).eval(), setup
+
+
 def test_bundled_weights_beat_fitting_the_body_to_the_3d_input(mocap_dir):
     """The shipped mesh net (lifting/bodies/meshnet.npz) on held-out validation poses."""
-    from lifting.bodies.meshnet_infer import WEIGHTS, load_meshnet
+    from lifting.bodies.meshnet_infer import WEIGHTS
     from lifting.mocap.dataset import load_split
     from lifting.train.meshnet_train import evaluate, fit_baseline, validation_set
 
     assert WEIGHTS.is_file() and WEIGHTS.stat().st_size < 2e6
-    net, setup = load_meshnet()
+    net, setup = bundled_torch_net()
     val = validation_set(setup, load_split("val", mocap_dir=mocap_dir), frames=200, seed=7)
     scores, reference = evaluate(net, setup, val), fit_baseline(setup, val)
     assert scores["mpve_mm"] < 0.85 * reference["mpve_mm"]
     assert scores["mpjpe_mm"] < reference["mpjpe_mm"]
+
+
+def test_numpy_mesh_net_gives_the_torch_vertices(mocap_dir, levels):
+    """The shipped, torch-free forward pass (meshnet_numpy) against the torch model: the
+    bundled weights on validation inputs, and a random "direct"-upsampling net."""
+    from lifting.bodies.meshnet_infer import load_meshnet
+    from lifting.bodies.meshnet_numpy import MeshNetNumpy
+    from lifting.mocap.dataset import load_split
+    from lifting.train.meshnet_train import validation_set
+
+    net, setup = bundled_torch_net()
+    loaded = load_meshnet()
+    val = validation_set(setup, load_split("val", mocap_dir=mocap_dir), frames=100, seed=11)
+    with torch.no_grad():
+        want = net(val["inputs"]).numpy()
+    got = loaded.net(val["inputs"].numpy())
+    assert np.abs(got - want).max() <= 1e-4  # metres
+    assert np.abs(got).max() > 0.3  # real meshes, not zeros
+    assert np.array_equal(loaded.faces, setup.levels[setup.config.out_level].faces)
+    assert np.allclose(loaded.regressor, setup.body.regressor)
+    torch.manual_seed(1)
+    direct = MeshNet(levels, 5, 7, channels=(8, 8, 8), upsampling="direct").eval()
+    params = {k: v.detach().numpy() for k, v in direct.named_parameters()}
+    config = {"out_level": 5, "top_level": 7, "upsampling": "direct"}
+    x = val["inputs"][:16]
+    with torch.no_grad():
+        want = direct(x).numpy()
+    assert np.abs(MeshNetNumpy(levels, config, params)(x.numpy()) - want).max() <= 1e-4
+
+
+def test_mesh_net_inference_never_imports_torch(tmp_path):
+    """What the shipped extension runs (no torch in the zip): load, predict, place."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = (
+        "import sys, numpy as np\n"
+        "from lifting.bodies.meshnet_infer import load_meshnet, place_in_world, predict_vertices\n"
+        "d = np.load('tests/data/sample/walk.npz')\n"
+        "xy, j = d['joints_2d'][:20], d['joints_camera'][:20]\n"
+        "lift2d = np.concatenate([xy, np.ones((20, 21, 1))], axis=-1)\n"
+        "net = load_meshnet()\n"
+        "v = predict_vertices(net.net, lift2d, j - j[:, :1], d['width'], d['height'])\n"
+        "w = place_in_world(v, net.regressor, d['joints_world'][:20])\n"
+        "err = np.linalg.norm(np.einsum('jn,tnc->tjc', net.regressor, w)"
+        " - d['joints_world'][:20], axis=-1).mean()\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "print(err)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert float(out.stdout) < 0.06  # the sample clip's true 2D/3D: joints within 6 cm

@@ -126,6 +126,8 @@ def test_sidebar_choice_reaches_apply_settings(registered):
     props.body_mesh, props.smpl_path = "SMPL", "//smpl/model.pkl"
     settings = apply_settings(props)
     assert settings.body == "SMPL" and settings.body_path == "//smpl/model.pkl"
+    props.body_mesh = "MESHNET"
+    assert apply_settings(props).body == "MESHNET"
 
 
 def test_mesh_animation_by_shape_keys(empty_scene):
@@ -166,7 +168,11 @@ def test_meshnet_body_for_a_pipeline_result(empty_scene, gt_result, tmp_path):
     save_weights(setup.build(), config, tmp_path / "net.npz", {"summary": "test"})
     joints = gt_result.motion.joints[:12].astype(np.float64)
     result = SimpleNamespace(
-        track=SimpleNamespace(lift2d=gt_result.track.lift2d[:12]),
+        track=SimpleNamespace(
+            lift2d=gt_result.track.lift2d[:12],
+            width=gt_result.track.width,
+            height=gt_result.track.height,
+        ),
         pose=SimpleNamespace(joints3d=joints - joints[:, :1]),
         motion=SimpleNamespace(joints=joints),
     )
@@ -175,3 +181,47 @@ def test_meshnet_body_for_a_pipeline_result(empty_scene, gt_result, tmp_path):
     got = evaluated_vertices(obj, 5)
     centre = np.einsum("jn,nc->jc", setup.body.regressor, got).mean(axis=0)
     assert np.linalg.norm(centre - joints[4].mean(axis=0)) < 1e-3  # placed on the motion
+
+
+@pytest.fixture(scope="module")
+def sample_result():
+    """The whole pipeline (MediaPipe, the committed lifter, the world stage) on the sample clip."""
+    from lifting.models import registry
+    from lifting.pipeline import PipelineSettings, run_pipeline
+
+    videos = sorted((DATA / "sample").glob("*.mp4"))
+    if not videos or not registry.available():
+        pytest.fail("the sample clip or the lifter weights are missing")
+    return run_pipeline(PipelineSettings(video=str(videos[0])))
+
+
+@pytest.mark.slow
+def test_meshnet_body_on_the_sample_clip(empty_scene, sample_result):
+    """Body mesh "MESHNET" through apply_result with the bundled mesh net (NumPy forward):
+    one shape key per frame, and the joints regressed off the evaluated mesh follow the
+    lifted world joints the armature follows."""
+    from lift_mocap.lifting.bodies.meshnet_infer import load_meshnet
+    from lift_mocap.lifting.retarget.lift_rig import fill_missing
+    from lift_mocap.scene.apply import ApplySettings, apply_result
+    from lift_mocap.scene.body import load_body_model
+
+    assert type(load_body_model("MESHNET")).__name__ == "LoadedMeshNet"
+    settings = ApplySettings(body="MESHNET", camera=False)
+    created = apply_result(bpy.context, sample_result, settings)
+    body, arm = created["body"], created["armature"]
+    frames = len(sample_result.motion.joints)
+    net = load_meshnet()
+    assert body.parent == arm and len(body.data.vertices) == len(net.regressor[0])
+    blocks = body.data.shape_keys.key_blocks
+    assert len(blocks) == 1 + frames
+    curves = body.data.shape_keys.animation_data.action
+    assert curves is not None
+    joints = fill_missing(np.asarray(sample_result.motion.joints, dtype=np.float64))
+    errors = []
+    for i in np.linspace(0, frames - 1, 7).round().astype(int):
+        got = net.regressor @ evaluated_vertices(body, 1 + i)
+        errors.append(np.linalg.norm(got - joints[i], axis=-1).mean())
+        assert blocks[1 + i].value == pytest.approx(1.0), i  # frame i shows its own key
+    print("mesh-net joints vs lifted joints, m:", np.round(errors, 4))
+    assert np.mean(errors) < 0.06, errors  # metres
+    assert np.max(errors) < 0.1, errors
