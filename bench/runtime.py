@@ -1,7 +1,7 @@
 """Inference runtime for the shipped extension: torch CPU wheels vs ONNX Runtime, measured.
 
-1. Wheel sizes per Blender platform: the shared set (mediapipe and its import-time closure,
-   scipy) plus either ``onnxruntime`` (what ships) or ``torch`` (CPU build; the alternative).
+1. Wheel sizes per Blender platform: the shared set (mediapipe and its import-time closure)
+   plus either ``onnxruntime`` (what ships) or ``torch`` (CPU build; the alternative).
 2. CPU speed of the default lifter through both runtimes in the same run, interleaved, one
    thread each (the machine is shared): whole-clip inference with mirror test-time
    augmentation, frames per second, and the ratio ONNX Runtime / torch. Also the import and

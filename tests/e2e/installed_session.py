@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 PACKAGE = "bl_ext.user_default.lift_mocap"
-BUNDLED = ("mediapipe", "cv2", "onnxruntime", "scipy", "matplotlib", "google.protobuf")
+BUNDLED = ("mediapipe", "cv2", "onnxruntime", "matplotlib", "google.protobuf")
 
 
 def install(bpy, zip_path: str, res: dict) -> None:
@@ -34,6 +34,7 @@ def install(bpy, zip_path: str, res: dict) -> None:
         name: importlib.import_module(name).__file__ for name in BUNDLED if _spec(name)
     }
     res["torch_importable"] = _spec("torch")
+    res["scipy_importable"] = _spec("scipy")  # a development dependency, not in the zip
 
 
 def _spec(name: str) -> bool:
@@ -68,6 +69,7 @@ def lift_video(bpy, video: str, res: dict) -> None:
         if o.animation_data and o.animation_data.action
     ]
     res["torch_loaded"] = "torch" in sys.modules
+    res["scipy_loaded"] = "scipy" in sys.modules
     res["lift_package"] = job.__class__.__module__
 
 

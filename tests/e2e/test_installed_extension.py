@@ -173,7 +173,7 @@ def test_install_enable_disable_uninstall(session):
     for name, path in res["modules"].items():  # the bundled wheels, not the dev environment
         assert path.startswith(local[0]), (name, path)
     assert set(res["modules"]) >= {"mediapipe", "cv2", "onnxruntime", "matplotlib"}
-    assert not res["torch_importable"]
+    assert not res["torch_importable"] and not res["scipy_importable"]
     assert res["disabled"] and not res["operator_after_disable"]
     assert res["uninstall"] == ["FINISHED"]
     assert not res["extension_dir_after"]
@@ -197,4 +197,5 @@ def test_lift_video_from_the_installed_extension(session):
     assert res["frames"] > 0 and res["detected"] > 0
     assert res["armatures"] and res["keyframed_frames"]
     assert not res["torch_loaded"], "the shipped path must not need torch"
+    assert not res["scipy_loaded"], "the shipped path must not need scipy"
     assert_same_3d_as_torch(tmp)
