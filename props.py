@@ -180,6 +180,16 @@ class LIFT_PG_settings(bpy.types.PropertyGroup):
         ),
         default=True,
     )
+    target_rig: PointerProperty(
+        name="Target Rig",
+        description=(
+            "Also retarget the motion onto this armature (your character), with the Retarget "
+            "panel's root motion, foot lock and, if it shows this rig, its bone map; empty: "
+            "only the new Lift armature"
+        ),
+        type=bpy.types.Object,
+        poll=_is_armature,
+    )
 
 
 class LIFT_AP_preferences(bpy.types.AddonPreferences):

@@ -83,3 +83,15 @@ class NotALiftArmatureError(LiftError):
 
 class KeypointsNotFoundError(LiftError):
     """A 2D keypoints file given to the lifter does not exist."""
+
+
+class TargetRigNotFoundError(LiftError):
+    """The armature named as the target rig (sidebar or ``--target-rig``) does not exist."""
+
+
+class AdaptationUnavailableError(LiftError):
+    """Adapting a lifter to a video needs PyTorch, which this installation does not have."""
+
+
+class AdaptationError(LiftError):
+    """An adaptation request cannot be carried out (bad budget, cache folder, model)."""

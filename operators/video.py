@@ -42,8 +42,22 @@ def pipeline_settings(props, *, cache: str | None = None, cpu: bool = False) -> 
 
 
 def apply_settings(props) -> ApplySettings:
+    """The sidebar settings (``scene.lift``) as apply settings. A target rig takes the Retarget
+    panel's root motion and foot lock, and its bone map only when that panel's target is the
+    same rig (else the map is automatic)."""
+    rt = props.retarget
+    target = props.target_rig
+    bones = ()
+    if target is not None and rt.target == target:
+        bones = tuple((s.role, s.bone) for s in rt.bones if s.bone)
     return ApplySettings(
-        follow_video=bool(props.follow_video), body=props.body_mesh, body_path=props.smpl_path
+        follow_video=bool(props.follow_video),
+        body=props.body_mesh,
+        body_path=props.smpl_path,
+        target_rig=target.name if target is not None else "",
+        retarget_root=rt.root_motion,
+        retarget_foot_lock=bool(rt.foot_lock),
+        retarget_bones=bones,
     )
 
 
@@ -118,7 +132,20 @@ class LIFT_OT_video(bpy.types.Operator):
             self.report({"WARNING"}, "Lift cancelled; nothing was changed.")
         elif job.state == jobs.FINISHED:
             arm = job.created["armature"]
-            self.report({"INFO"}, f"Lift: {len(job.result.motion.joints)} frames on '{arm.name}'.")
+            note = f"Lift: {len(job.result.motion.joints)} frames on '{arm.name}'"
+            retargeted = job.created.get("retarget")
+            if retargeted is not None:
+                note += (
+                    f", retargeted onto '{retargeted['object'].name}' as action "
+                    f"'{retargeted['action'].name}'"
+                )
+            self.report({"INFO"}, note + ".")
+            if retargeted is not None and retargeted["warnings"]:
+                self.report(
+                    {"WARNING"},
+                    "These override the retargeted rotations until muted: "
+                    + "; ".join(retargeted["warnings"]),
+                )
         return result
 
 

@@ -58,6 +58,7 @@ class LIFT_PT_main(bpy.types.Panel):
         sub.enabled = settings.body_mesh == "SMPL"
         sub.prop(settings, "smpl_path")
         body.prop(settings, "follow_video")
+        body.prop(settings, "target_rig")
         if running:
             draw_progress(layout, job)
         else:

@@ -2,10 +2,16 @@
 """Turn a pipeline result into Blender data: the one path shared by the button and the batch.
 
 Order: rest skeleton from the clip → armature → bone rotations (retarget maths) → one
-KeyframePlan written into a new action → scene timing → matching camera with the video behind
+KeyframePlan written into a new action → (optionally) the same motion retargeted onto the
+user's target rig as a new action on it → scene timing → matching camera with the video behind
 it. Everything created is new (Blender gives new names on clashes); nothing existing is
 modified except the scene's frame rate, range, resolution and active camera when the scene
-follows the video (an option, on by default).
+follows the video (an option, on by default), and the target rig's active action (its
+previous action is kept with a fake user; see ``scene/retarget_apply.py``).
+
+A target rig that cannot be mapped raises ``RigMappingError`` before anything is created; a
+retarget that fails later removes the new armature and action again: either the whole result
+is made or nothing is.
 """
 
 import json
@@ -14,12 +20,15 @@ from dataclasses import dataclass
 import bpy
 import numpy as np
 
+from ..lifting.errors import TargetRigNotFoundError
 from ..lifting.retarget import ROOT_BONE, lift_rest_skeleton, solve
+from ..lifting.retarget.bonemap import BoneMap
 from ..lifting.retarget.lift_rig import fill_missing
 from .armature import build_armature, rest_matrices
 from .body import add_chosen_body, load_body_model
 from .camera import add_background_video, build_camera
 from .keyframes import pose_plan, write_plan
+from .retarget_apply import CONTACTS_PROP, check_target, retarget_onto
 
 REPORT_PROP = "lift_report"  # custom property on the armature: the quality summary as JSON
 
@@ -41,6 +50,10 @@ class ApplySettings:
     camera: bool = True
     body: str = "NONE"  # "NONE", "DEFAULT", "SMPL" or "MESHNET" (scene/body.py BODY_KINDS)
     body_path: str = ""  # the user's SMPL file for body="SMPL"
+    target_rig: str = ""  # an armature object to retarget onto as well ("": none)
+    retarget_root: str = "hips"  # root motion on the target: "hips", "root" or "object"
+    retarget_foot_lock: bool = True  # lock planted feet on the target
+    retarget_bones: tuple = ()  # ((role, bone), ...) for the target; empty: automatic map
 
 
 def scene_fps(fps: float) -> tuple[int, float]:
@@ -63,10 +76,14 @@ def apply_result(context, result, settings: ApplySettings | None = None) -> dict
     """Create the armature, action and camera for ``result`` (a ``PipelineResult``).
 
     Must run on Blender's main thread (it leaves Edit/Pose Mode for Object Mode). Returns
-    ``{"armature", "action", "camera", "clip", "body"}`` (camera, clip, body may be None).
+    ``{"armature", "action", "camera", "clip", "body", "retarget"}`` (camera, clip, body may be
+    None; ``retarget`` is ``retarget_onto``'s result when ``settings.target_rig`` is set, else
+    None). Raises ``TargetRigNotFoundError``, ``RigMappingError``, ``LinkedRigError`` for a bad
+    target rig; nothing is left behind then.
     """
     settings = settings or ApplySettings()
     body_model = load_body_model(settings.body, settings.body_path)  # bad file: nothing made
+    target, bonemap = target_rig(context, settings)  # unmappable rig: nothing made
     scene = context.scene
     collection = context.collection or scene.collection
     motion, track = result.motion, result.track
@@ -83,6 +100,12 @@ def apply_result(context, result, settings: ApplySettings | None = None) -> dict
     action = bpy.data.actions.new(f"{armature.name}Action")
     write_plan(action, armature, plan)
     armature[REPORT_PROP] = json.dumps(summary(result))
+    armature[CONTACTS_PROP] = np.asarray(motion.contacts, dtype=int).ravel().tolist()
+    retargeted = None
+    if target is not None:
+        made = (armature, action)
+        retargeted = _retarget(context, target, bonemap, made=made, joints=joints, frames=frames,
+                               motion=motion, settings=settings)  # fmt: skip
     body = None
     if body_model is not None:
         body = add_chosen_body(
@@ -98,8 +121,53 @@ def apply_result(context, result, settings: ApplySettings | None = None) -> dict
         clip = add_background_video(camera, str(track.source), settings.first_frame, first_index)
         if settings.follow_video:
             scene.camera = camera  # look through it to check the motion over the footage
-    _select_only(context, armature)
-    return {"armature": armature, "action": action, "camera": camera, "clip": clip, "body": body}
+    _select_only(context, armature if retargeted is None else retargeted["object"])
+    return {
+        "armature": armature,
+        "action": action,
+        "camera": camera,
+        "clip": clip,
+        "body": body,
+        "retarget": retargeted,
+    }
+
+
+def target_rig(context, settings: ApplySettings):
+    """The target rig object and its checked bone map, or ``(None, None)`` without one."""
+    if not settings.target_rig:
+        return None, None
+    target = bpy.data.objects.get(settings.target_rig)
+    if target is None:
+        raise TargetRigNotFoundError(
+            f"There is no armature {settings.target_rig!r} to retarget onto: pick the target "
+            "rig again, or clear it to make only the Lift armature."
+        )
+    bonemap = BoneMap(dict(settings.retarget_bones)) if settings.retarget_bones else None
+    return target, check_target(context, target, bonemap, settings.retarget_root)
+
+
+def _retarget(context, target, bonemap, *, made, joints, frames, motion, settings):
+    """``retarget_onto`` the target; on failure the new armature and action (``made``) are
+    removed."""
+    try:
+        return retarget_onto(
+            context,
+            target,
+            joints,
+            frames,
+            float(motion.fps),
+            bonemap=bonemap,
+            contacts=np.asarray(motion.contacts, dtype=bool),
+            root_motion=settings.retarget_root,
+            foot_lock=settings.retarget_foot_lock,
+        )
+    except Exception:
+        armature, action = made
+        data = armature.data
+        bpy.data.objects.remove(armature)
+        bpy.data.armatures.remove(data)
+        bpy.data.actions.remove(action)
+        raise
 
 
 def _follow_video(scene, motion, frames) -> None:

@@ -3,9 +3,10 @@
 and ``<name>.report.png`` (jitter and foot contacts over time).
 
 Runs exactly what the Lift Video button runs (:class:`.jobs.LiftJob` → ``apply_result``), one
-video at a time in a fresh empty scene. A video that fails is reported (stderr and its report
-JSON) and skipped; the exit code is 0 only if every video succeeded. Entry point: ``batch.py``
-at the extension's root.
+video at a time in a fresh empty scene (or a fresh load of ``--blend``, whose armature
+``--target-rig`` also receives the motion; the file itself is only read). A video that fails
+is reported (stderr and its report JSON) and skipped; the exit code is 0 only if every video
+succeeded. Entry point: ``batch.py`` at the extension's root.
 """
 
 import argparse
@@ -16,9 +17,10 @@ from pathlib import Path
 
 import bpy
 
+from ..lifting.errors import LiftError
 from ..lifting.pipeline import PipelineSettings, finish_warm_ups
 from . import jobs
-from .apply import ApplySettings, summary
+from .apply import ApplySettings, summary, target_rig
 from .export import export
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
@@ -50,6 +52,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--smpl-file", default="", help="your SMPL model file for --body smpl")
     parser.add_argument("--fbx", action="store_true", help="also write <name>.fbx")
+    parser.add_argument(
+        "--blend",
+        default=None,
+        help="start each video from this .blend instead of an empty scene (it is only read)",
+    )
+    parser.add_argument(
+        "--target-rig",
+        default=None,
+        metavar="NAME",
+        help="also retarget onto the armature object NAME of --blend (your character)",
+    )
+    parser.add_argument(
+        "--target-root-motion",
+        default="hips",
+        choices=("hips", "root", "object"),
+        help="what carries the travel on --target-rig (default: %(default)s)",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
 
 
@@ -99,6 +118,9 @@ def process(video: Path, args, out: Path) -> dict:
     t0 = time.perf_counter()
     paths = outputs_for(out, video, args.fbx)
     report = {"video": str(video), "status": "failed", "outputs": {}}
+    if args.blend and paths["blend"].resolve() == Path(args.blend).resolve():
+        report["error"] = f"The output {paths['blend']} is --blend itself: pick another --out."
+        return report
     existing = [str(p) for p in paths.values() if p.exists()]
     if existing and not args.overwrite:
         report["error"] = f"Outputs exist: {', '.join(existing)}. Pass --overwrite to replace them."
@@ -106,10 +128,18 @@ def process(video: Path, args, out: Path) -> dict:
     t = time.perf_counter()
     # A fresh empty file from the factory start-up; unlike read_factory_settings this keeps the
     # preferences (and enabled add-ons) and is ~10× faster.
-    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True, load_ui=False)
+    if args.blend:
+        bpy.ops.wm.open_mainfile(filepath=str(args.blend), load_ui=False)
+    else:
+        bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True, load_ui=False)
     reset_seconds = time.perf_counter() - t
     context = bpy.context
-    apply = ApplySettings(body=args.body.upper(), body_path=args.smpl_file)
+    apply = apply_settings(args)
+    try:
+        target_rig(context, apply)  # a missing or unmappable rig fails before the lift runs
+    except LiftError as err:
+        report["error"] = str(err)
+        return report
     job = jobs.LiftJob(settings_from_args(args, video), apply).start()
     job.wait(context)
     if job.state != jobs.FINISHED:
@@ -132,7 +162,21 @@ def process(video: Path, args, out: Path) -> dict:
     report["status"] = "ok"
     report["outputs"] = {k: str(p) for k, p in paths.items()}
     report["armature"] = arm.name
+    retargeted = job.created.get("retarget")
+    if retargeted is not None:
+        report["target_rig"] = retargeted["object"].name
+        report["target_action"] = retargeted["action"].name
     return report
+
+
+def apply_settings(args) -> ApplySettings:
+    return ApplySettings(
+        body=args.body.upper(),
+        body_path=args.smpl_file,
+        target_rig=args.target_rig or "",
+        retarget_root=args.target_root_motion,
+        retarget_foot_lock=args.foot_lock != "never",
+    )
 
 
 def run(argv: list[str]) -> int:
@@ -144,6 +188,10 @@ def run(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.body == "smpl" and not args.smpl_file:
         parser.error("--body smpl needs --smpl-file PATH (SMPL files cannot be bundled)")
+    if args.target_rig and not args.blend:
+        parser.error("--target-rig NAME needs --blend FILE, the .blend that holds the armature")
+    if args.blend and not Path(args.blend).is_file():
+        parser.error(f"--blend: no such file {args.blend}")
     out = Path(args.out)
     videos = find_videos(Path(args.input))
     if not videos:

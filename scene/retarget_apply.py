@@ -92,6 +92,22 @@ def source_joints(obj) -> tuple[np.ndarray, np.ndarray]:
     return joints @ world[:3, :3].T + world[:3, 3], frames
 
 
+def check_target(context, target, bonemap: BoneMap | None = None, root_motion="hips") -> BoneMap:
+    """The bone map :func:`retarget_onto` would use on armature ``target`` (``bonemap`` or the
+    automatic one), checked against its bones and ``root_motion``; changes nothing.
+
+    Raises ``LinkedRigError`` (not an armature) or ``RigMappingError`` (lists what could not
+    be mapped).
+    """
+    if target is None or target.type != "ARMATURE":
+        editable_armature(context, target)  # raises the error that says so
+    rig = read_rig(target)
+    bonemap = bonemap if bonemap is not None else auto_map(rig)
+    bonemap.check(rig)
+    location_bone(rig, bonemap, root_motion)
+    return bonemap
+
+
 def retarget_onto(
     context,
     target,
@@ -110,11 +126,8 @@ def retarget_onto(
     "rigify_switches", "previous_action"}``; ``object`` is a library override when ``target``
     was linked. Raises ``RigMappingError``, ``LinkedRigError``.
     """
-    if target is None or target.type != "ARMATURE":
-        editable_armature(context, target)  # raises the error that says so
+    bonemap = check_target(context, target, bonemap, root_motion)
     rig = read_rig(target)  # nothing changes before the map is known to be good
-    bonemap = bonemap if bonemap is not None else auto_map(rig)
-    bonemap.check(rig)
     target = editable_armature(context, target)
     switches = prepare_rigify(target)
     rig.object_matrix = np.array(target.matrix_world)

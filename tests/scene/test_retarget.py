@@ -257,6 +257,8 @@ def test_operator_moves_a_lift_armature_onto_a_mixamo_rig(registered, mocap_dir,
     assert len(frames) == FRAMES
     from lift_mocap.scene.retarget_apply import CONTACTS_PROP, source_contacts
 
+    assert np.array_equal(source_contacts(source, FRAMES), result.motion.contacts)  # apply stores
+    del source[CONTACTS_PROP]
     assert source_contacts(source, FRAMES) is None
     stored = detect_contacts(joints, 30.0)[1]
     source[CONTACTS_PROP] = stored.ravel().astype(int).tolist()
@@ -385,3 +387,192 @@ def test_live_ik_constraints_on_keyed_bones_are_reported(addon, retarget_module,
     assert got == ["'mixamorig:LeftLeg' has IK constraint 'Leg IK'"]
     ik.mute = True
     assert retarget_module.ik_overrides(obj, ["mixamorig:LeftLeg"]) == []
+
+
+def sample_result(mocap_dir, motion):
+    """A PipelineResult whose motion is the sample clip's ground truth with its contacts."""
+    from dataclasses import replace
+
+    from blender_helpers import mocap_result
+
+    joints, contacts, _, fps = motion
+    result = mocap_result(mocap_dir, frames=FRAMES)
+    result.motion = replace(
+        result.motion,
+        joints=joints[:FRAMES].astype(np.float32),
+        root=joints[:FRAMES, J["pelvis"]].astype(np.float32),
+        contacts=contacts[:FRAMES],
+        fps=fps,
+    )
+    return result
+
+
+def test_lift_video_result_goes_onto_the_target_rig(registered, mocap_dir, motion):
+    """apply_result (the Lift Video button's and the batch's one path) with a target rig: the
+    Lift armature as before, and the motion retargeted onto the user's Mixamo rig."""
+    from lift_mocap.scene.apply import ApplySettings, apply_result
+    from lift_mocap.scene.retarget_apply import source_contacts
+
+    _, contacts, lengths, _ = motion
+    hero = build_style(rigs.MIXAMO, target_points(lengths, 0.9, 40.0), "Hero")
+    settings = ApplySettings(camera=False, target_rig="Hero", retarget_root="object")
+    made = apply_result(bpy.context, sample_result(mocap_dir, motion), settings)
+    out, lift_arm = made["retarget"], made["armature"]
+    assert out["object"] == hero and lift_arm != hero
+    assert hero.animation_data.action == out["action"] != made["action"]
+    assert np.array_equal(source_contacts(lift_arm, FRAMES), contacts[:FRAMES])
+    assert out["motion"].location_bone is None  # root motion on the armature object
+    assert bpy.context.view_layer.objects.active == hero
+    frames = np.arange(1, FRAMES + 1, dtype=np.float64)
+    check_result(out, hero, motion, frames)  # positions, keys on every frame, no foot slide
+
+
+def test_lift_video_with_an_unmappable_target_rig_makes_nothing(registered, mocap_dir, motion):
+    from blender_helpers import data_snapshot
+    from lift_mocap.lifting.errors import RigMappingError, TargetRigNotFoundError
+    from lift_mocap.scene.apply import ApplySettings, apply_result
+
+    _, _, lengths, _ = motion
+    result = sample_result(mocap_dir, motion)
+    chain = [("Bone", None, "pelvis", "spine", 0.0), ("Bone.001", "Bone", "spine", "thorax", 0.0)]
+    build_style(chain, target_points(lengths, 1.0, 0.0), "Snake")
+    hero = build_style(rigs.MIXAMO, target_points(lengths, 1.0, 0.0), "Hero")
+    before = data_snapshot()
+    with pytest.raises(RigMappingError, match=r"'Snake' cannot be mapped.*thigh\.L: no bone"):
+        apply_result(bpy.context, result, ApplySettings(target_rig="Snake"))
+    with pytest.raises(TargetRigNotFoundError, match="'Nobody'"):
+        apply_result(bpy.context, result, ApplySettings(target_rig="Nobody"))
+    # a map from the sidebar that names a bone the rig lacks; root motion on a missing root
+    bones = (("hips", "mixamorig:Hips"), ("thigh.L", "Thigh_L"))
+    with pytest.raises(RigMappingError, match="no bone 'Thigh_L'"):
+        apply_result(bpy.context, result, ApplySettings(target_rig="Hero", retarget_bones=bones))
+    with pytest.raises(RigMappingError, match="no root bone"):
+        apply_result(bpy.context, result, ApplySettings(target_rig="Hero", retarget_root="root"))
+    assert data_snapshot() == before
+    assert hero.animation_data is None
+
+
+def test_sidebar_target_rig_reaches_the_apply_settings(registered, motion):
+    from layout_recorder import draw_panel
+    from lift_mocap.operators.retarget import fill_slots
+    from lift_mocap.operators.video import apply_settings
+    from lift_mocap.scene.rig_read import read_rig
+
+    _, _, lengths, _ = motion
+    props = bpy.context.scene.lift
+    assert apply_settings(props).target_rig == ""
+    hero = build_style(rigs.MIXAMO, target_points(lengths, 1.0, 0.0), "Hero")
+    other = build_style(rigs.UNREAL, target_points(lengths, 1.0, 0.0), "Other")
+    props.target_rig = hero
+    assert ("prop", "target_rig") in draw_panel(bpy.types.LIFT_PT_main, bpy.context)
+    got = apply_settings(props)
+    assert got.target_rig == "Hero" and got.retarget_bones == ()  # automatic map
+    rt = props.retarget
+    rt.target, rt.root_motion, rt.foot_lock = hero, "object", False
+    from lift_mocap.lifting.retarget.bonemap import auto_map
+
+    fill_slots(rt.bones, auto_map(read_rig(hero)))
+    got = apply_settings(props)
+    assert dict(got.retarget_bones)["thigh.L"] == "mixamorig:LeftUpLeg"
+    assert got.retarget_root == "object" and got.retarget_foot_lock is False
+    rt.target = other  # the panel's map is for another rig: not used
+    assert apply_settings(props).retarget_bones == ()
+
+
+def test_batch_target_rig_needs_a_blend_and_a_mappable_rig(registered, tmp_path, motion):
+    """batch.py --blend FILE --target-rig NAME: a missing or unmappable rig fails that video
+    before the lift runs, with the reason in its report; the .blend is only read."""
+    import json
+
+    from blender_helpers import write_video
+    from lift_mocap.scene import batch
+
+    _, _, lengths, _ = motion
+    video = write_video(tmp_path / "clip.mp4", frames=10)
+    with pytest.raises(SystemExit) as exit_info:
+        batch.run([str(video), "--out", str(tmp_path / "o"), "--target-rig", "Hero"])
+    assert exit_info.value.code == 2
+    chain = [("Bone", None, "pelvis", "spine", 0.0), ("Bone.001", "Bone", "spine", "thorax", 0.0)]
+    build_style(chain, target_points(lengths, 1.0, 0.0), "Snake")
+    build_style(rigs.MIXAMO, target_points(lengths, 1.0, 0.0), "Hero")
+    blend = tmp_path / "characters.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(blend), copy=True)
+    stamp = blend.stat().st_mtime_ns
+    for name, error in (("Nobody", "no armature 'Nobody'"), ("Snake", "cannot be mapped")):
+        out = tmp_path / name
+        args = [str(video), "--out", str(out), "--blend", str(blend), "--target-rig", name]
+        assert batch.run(args) == 1
+        report = json.loads((out / "clip.report.json").read_text())
+        assert report["status"] == "failed" and error in report["error"], report
+        assert not (out / "clip.blend").exists()
+    assert blend.stat().st_mtime_ns == stamp
+    assert "Hero" in bpy.data.objects  # the scene is the loaded --blend
+
+
+def assert_keyed_every_frame(obj, action, bones, frames):
+    from lift_mocap.scene import compat
+
+    curves = {(c.data_path, c.array_index): c for c in compat.action_fcurves(action, obj)}
+    for bone in bones:
+        for i in range(4):
+            curve = curves[(f'pose.bones["{bone}"].rotation_quaternion', i)]
+            co = np.empty(2 * len(curve.keyframe_points))
+            curve.keyframe_points.foreach_get("co", co)
+            assert np.array_equal(co[::2], frames) and np.isfinite(co).all(), bone
+
+
+@pytest.mark.slow
+def test_lift_video_button_on_the_sample_clip_with_a_target_rig(registered, motion):
+    """The real pipeline (MediaPipe, bundled lifter) through bpy.ops.lift.video with the
+    sidebar's target rig: the new Lift armature, and the Mixamo rig keyed on every frame."""
+    from lift_mocap.lifting.retarget.bonemap import auto_map
+    from lift_mocap.scene.rig_read import read_rig
+
+    _, _, lengths, _ = motion
+    hero = build_style(rigs.MIXAMO, target_points(lengths, 1.0, 30.0), "Hero")
+    props = bpy.context.scene.lift
+    props.video_path = str(SAMPLE.with_suffix(".mp4"))
+    props.target_rig = hero
+    assert bpy.ops.lift.video() == {"FINISHED"}
+    scene = bpy.context.scene
+    frames = np.arange(scene.frame_start, scene.frame_end + 1, dtype=np.float64)
+    assert len(frames) > 100
+    lift_arm = next(o for o in bpy.data.objects if o.type == "ARMATURE" and o != hero)
+    assert lift_arm.animation_data.action is not None
+    action = hero.animation_data.action
+    assert action.name == "Hero_Lift"
+    assert_keyed_every_frame(hero, action, auto_map(read_rig(hero)).bones.values(), frames)
+
+
+@pytest.mark.slow
+def test_batch_on_the_sample_clip_with_a_target_rig(registered, tmp_path, motion):
+    """batch.py --blend FILE --target-rig NAME on the sample clip, as a subprocess."""
+    import json
+    import subprocess
+    import sys
+
+    from lift_mocap.lifting.retarget.bonemap import auto_map
+    from lift_mocap.scene.rig_read import read_rig
+
+    _, _, lengths, _ = motion
+    build_style(rigs.MIXAMO, target_points(lengths, 1.0, 30.0), "Hero")
+    blend = tmp_path / "hero.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(blend), copy=True)
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "out"
+    args = [SAMPLE.with_suffix(".mp4"), "--out", out, "--blend", blend, "--target-rig", "Hero"]
+    done = subprocess.run(
+        [sys.executable, str(root / "batch.py"), "--", *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads((out / "walk.report.json").read_text())
+    assert report["target_rig"] == "Hero" and report["target_action"] == "Hero_Lift"
+    bpy.ops.wm.open_mainfile(filepath=str(out / "walk.blend"), load_ui=False)
+    hero = bpy.data.objects["Hero"]
+    frames = np.arange(1, report["frames"] + 1, dtype=np.float64)
+    bones = auto_map(read_rig(hero)).bones.values()
+    assert_keyed_every_frame(hero, hero.animation_data.action, bones, frames)
