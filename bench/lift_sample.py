@@ -42,10 +42,29 @@ def scores(pred: np.ndarray, target: np.ndarray) -> dict:
     }
 
 
+def lift_unbundled(folder: Path, name: str, kp: np.ndarray, w: int, h: int) -> np.ndarray:
+    """Root-relative 3D (T, 21, 3) m of an unbundled pose model (mirror TTA, like ``lift``)."""
+    from lifting.inference import prepare_inputs
+    from lifting.models import registry
+    from lifting.runtime import predict_sequence, torch_lifter
+
+    model, _ = registry.load_model(name, directory=folder)
+    x = prepare_inputs(kp.astype(np.float32), w, h)
+    return predict_sequence(torch_lifter(model, prefer="cpu"), x[None], mirror=True)[0]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="out/bench/lift_sample.json")
     parser.add_argument("--model", default="default")
+    parser.add_argument(
+        "--weights",
+        nargs="*",
+        default=[],
+        metavar="DIR/NAME",
+        help="also lift with these unbundled pose models (weights folder / model name, e.g. "
+        "out/train/offs0/weights/offs0), torch on the CPU, same inputs",
+    )
     args = parser.parse_args(argv)
 
     import torch
@@ -75,6 +94,12 @@ def main(argv=None) -> int:
                 f"{name:16s} {label:13s} MPJPE {s['mpjpe']:6.1f}  P-MPJPE {s['p_mpjpe']:6.1f}  "
                 f"N-MPJPE {s['n_mpjpe']:6.1f}  MPJVE {s['mpjve']:5.2f}"
             )
+    for spec in args.weights:
+        folder, name = spec.rsplit("/", 1)
+        for label, kp in (("exact 2D", exact), ("MediaPipe 2D", mp)):
+            s = scores(lift_unbundled(Path(folder), name, kp, w, h), target)
+            result[f"{spec} / {label}"] = s
+            print(f"{spec} {label:13s} MPJPE {s['mpjpe']:6.1f}  P-MPJPE {s['p_mpjpe']:6.1f}")
     ok = mp[..., 2] > 0
     d = np.linalg.norm(mp[..., :2] - gt["joints_2d"], axis=-1)
     per_joint = {
