@@ -4,7 +4,8 @@ A 60-bone Mixamo-named armature (body, fingers, eyes and jaw; 17 mapped bones) i
 from N frames of real mocap (a Bandai walk, repeated): the whole ``retarget_onto`` (read the
 rig, probe its drivers, solve, foot lock, write one new action), the NumPy solve alone, and —
 the baseline — ``write_plan`` of the same KeyframePlan into a fresh action. Optionally the same
-on a generated Rigify rig (706 bones; generation is not timed).
+on a generated Rigify rig (706 bones; generation is not timed), with and without keying its
+leg IK controls (``rig_ik``: one evaluation of the rig per frame).
 
 Run: ``./run python bench/retarget.py [--frames 1000] [--repeats 3] [--rigify]``; writes
 ``out/bench/retarget.json``. Never pass/fail on time.
@@ -77,6 +78,11 @@ def bench_rig(addon, obj, joints, repeats):
 
     frames = np.arange(1, len(joints) + 1, dtype=np.float64)
     t_full, out = best(lambda: retarget_onto(bpy.context, obj, joints, frames, 30.0), repeats)
+    t_fk = None
+    if any("(IK, keyed)" in s for s in out["rigify_switches"]):
+        t_fk, _ = best(
+            lambda: retarget_onto(bpy.context, obj, joints, frames, 30.0, rig_ik=False), repeats
+        )
     rig = read_rig(obj)
     rig.drivers = {}
     bonemap = auto_map(rig)
@@ -99,6 +105,8 @@ def bench_rig(addon, obj, joints, repeats):
         "solve_only_s_per_1000_frames": t_math * per_k,
         "write_plan_s_per_1000_frames": t_write * per_k,
         "retarget_over_write": t_full / t_write,
+        "retarget_fk_only_s_per_1000_frames": None if t_fk is None else t_fk * per_k,
+        "leg_ik_keyed": [s for s in out["rigify_switches"] if "(IK, keyed)" in s],
         "solve_over_write": t_math / t_write,
     }
 
@@ -137,6 +145,12 @@ def main(argv=None) -> int:
             f"{r['write_plan_s_per_1000_frames']:.3f} s | retarget/write "
             f"{r['retarget_over_write']:.1f}x, solve/write {r['solve_over_write']:.1f}x"
         )
+        if r["retarget_fk_only_s_per_1000_frames"] is not None:
+            print(
+                f"  without keying the rig's leg IK: "
+                f"{r['retarget_fk_only_s_per_1000_frames']:.3f} s per 1,000 frames "
+                f"(IK keyed: {', '.join(r['leg_ik_keyed'])})"
+            )
     return 0
 
 

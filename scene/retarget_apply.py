@@ -20,6 +20,7 @@ from ..lifting.retarget.transfer import location_bone, retarget
 from ..lifting.skeleton import JOINT_INDEX, NUM_JOINTS
 from . import compat
 from .keyframes import pose_plan, write_plan
+from .retarget_ik import IK_SWITCH, key_leg_ik, rigify_legs, verify_legs
 from .rig_read import editable_armature, prepare_rigify, probe_drivers, read_rig
 
 
@@ -119,12 +120,15 @@ def retarget_onto(
     contacts: np.ndarray | None = None,
     root_motion: str = "hips",
     foot_lock: bool = True,
+    rig_ik: bool = True,
 ) -> dict:
     """Animate armature ``target`` with world ``joints (T, 21, 3)`` at scene ``frames (T,)``.
 
     ``bonemap`` None maps automatically. Returns ``{"object", "action", "bonemap", "motion",
     "rigify_switches", "previous_action"}``; ``object`` is a library override when ``target``
-    was linked. Raises ``RigMappingError``, ``LinkedRigError``.
+    was linked. ``rig_ik``: a Rigify rig's legs get their own IK controls keyed from the
+    retargeted FK legs and are switched to IK (:mod:`.retarget_ik`). Raises
+    ``RigMappingError``, ``LinkedRigError``.
     """
     bonemap = check_target(context, target, bonemap, root_motion)
     rig = read_rig(target)  # nothing changes before the map is known to be good
@@ -150,8 +154,12 @@ def retarget_onto(
         previous.use_fake_user = True
     action = bpy.data.actions.new(f"{target.name}_Lift")
     write_plan(action, target, plan)
+    warnings = ik_overrides(target, motion.bones)
+    legs = rigify_legs(target, bonemap.bones) if rig_ik else []
+    if legs:
+        switches += rigify_ik_feet(context, target, action, legs, frames=frames, warnings=warnings)
     return {
-        "warnings": ik_overrides(target, motion.bones),
+        "warnings": warnings,
         "object": target,
         "action": action,
         "bonemap": bonemap,
@@ -159,6 +167,26 @@ def retarget_onto(
         "rigify_switches": switches,
         "previous_action": previous.name if previous is not None else None,
     }
+
+
+def rigify_ik_feet(context, target, action, legs, *, frames, warnings) -> list[str]:
+    """Key the legs' IK controls into ``action`` and switch them to IK; if Blender's IK legs
+    then miss the FK legs by more than 1 % of the leg's length, back to FK with a warning.
+    Returns the switches changed."""
+    write_plan(action, target, key_leg_ik(context, target, legs, frames))
+    bones = target.data.bones
+    leg = legs[0]
+    tolerance = 0.01 * (bones[leg.thigh_fk].length + bones[leg.shin_fk].length)
+    gap = verify_legs(context, target, legs, frames)
+    if gap <= tolerance:
+        return [f'{leg.switches}["{IK_SWITCH}"] = 0 (IK, keyed)' for leg in legs]
+    for leg in legs:
+        target.pose.bones[leg.switches][IK_SWITCH] = 1.0
+    warnings.append(
+        f"the rig's leg IK misses the retargeted feet by {gap:.3f} (armature units): the legs "
+        "stay on FK (their IK controls are keyed all the same)"
+    )
+    return []
 
 
 def _clear_pose(target, rig, bonemap) -> None:

@@ -159,6 +159,58 @@ def check_result(result, obj, motion, frames, offset=(0.0, 0.0, 0.0)):
     return errors
 
 
+def check_rigify_ik_legs(result, rig, motion, frames):
+    """The legs are on the rig's own IK, its controls keyed on every frame, and the bones that
+    the deforming legs follow (ORG-shin/foot/toe, and DEF-foot) stay on the source."""
+    from lift_mocap.scene import compat
+
+    joints, contacts = motion[:2]
+    scale = result["motion"].scale
+    assert {f'thigh_parent.{s}["IK_FK"] = 0 (IK, keyed)' for s in "LR"} <= set(
+        result["rigify_switches"]
+    ), (result["rigify_switches"], result["warnings"])
+    assert result["warnings"] == []
+    curves = compat.action_fcurves(result["action"], rig)
+    keyed = {c.data_path: np.array([k.co[0] for k in c.keyframe_points]) for c in curves}
+    for side in "LR":
+        assert rig.pose.bones[f"thigh_parent.{side}"]["IK_FK"] == 0.0
+        assert rig.pose.bones[f"thigh_parent.{side}"]["pole_vector"]
+        for bone, channel in ((f"foot_ik.{side}", "location"), (f"foot_ik.{side}",
+                              "rotation_quaternion"), (f"thigh_ik_target.{side}", "location"),
+                              (f"toe_ik.{side}", "rotation_quaternion")):  # fmt: skip
+            assert np.array_equal(keyed[f'pose.bones["{bone}"].{channel}'], frames), bone
+    errors = {}
+    ends = {"knee": ("ORG-shin", "head"), "ankle": ("ORG-foot", "head"),
+            "toe": ("ORG-toe", "head")}  # fmt: skip
+    got = np.full((len(frames), 21, 3), np.nan)
+    deform = np.empty((len(frames), 2, 3))
+    pose, world = rig.pose.bones, rig.matrix_world
+    for t, f in enumerate(frames):
+        bpy.context.scene.frame_set(int(f))
+        for s in "lr":
+            for joint, (bone, end) in ends.items():
+                pb = pose[f"{bone}.{s.upper()}"]
+                got[t, J[f"{s}_{joint}"]] = world @ getattr(pb, end)
+        deform[t] = [world @ pose[f"DEF-foot.{s}"].head for s in "LR"]
+    want = joints * scale
+    for joint in ("l_knee", "r_knee", "l_ankle", "r_ankle", "l_toe", "r_toe"):
+        err = np.linalg.norm(got[:, J[joint]] - want[:, J[joint]], axis=-1).mean() / scale
+        assert err <= (0.02 if "knee" in joint else 0.03), (joint, err)
+        errors[joint] = round(err * 100, 2)
+    gap = np.linalg.norm(deform - got[:, [J["l_ankle"], J["r_ankle"]]], axis=-1).max() / scale
+    assert gap < 0.005, gap
+    pivots = pivot_contacts(want, contacts, scale)
+    slides = []
+    for k, joint in enumerate(("l_ankle", "l_toe", "r_ankle", "r_toe")):
+        both = pivots[1:, k] & pivots[:-1, k]
+        step = np.linalg.norm(np.diff(got[:, J[joint], :2], axis=0), axis=-1)
+        slides.append(step[both] / scale)
+    slides = np.concatenate(slides)
+    assert len(slides) > 20 and slides.mean() <= 0.005, slides.mean()
+    print(f"rigify IK legs (cm): {errors}, slide {slides.mean() * 100:.3f} cm/frame, "
+          f"DEF-foot gap {gap * 100:.3f}")  # fmt: skip
+
+
 @pytest.mark.slow
 def test_retarget_onto_a_generated_rigify_rig(addon, retarget_module, motion):
     joints, contacts, lengths, fps = motion
@@ -174,6 +226,7 @@ def test_retarget_onto_a_generated_rigify_rig(addon, retarget_module, motion):
     assert any("IK_FK" in s for s in result["rigify_switches"])
     errors = check_result(result, rig, motion, frames)
     print("rigify mean errors (cm):", {k: round(v * 100, 2) for k, v in errors.items()})
+    check_rigify_ik_legs(result, rig, motion, frames)
     # again with root motion on Rigify's root bone (torso follows it by constraints); the
     # torso's keyed location from the first action must not linger
     again = retarget_module.retarget_onto(bpy.context, rig, joints, frames, fps,
