@@ -67,8 +67,12 @@ class LIFT_OT_retarget(bpy.types.Operator):
         notes = [f"Retargeted onto {out['object'].name!r} as action {out['action'].name!r}"]
         if out["previous_action"]:
             notes.append(f"previous action {out['previous_action']!r} kept (fake user)")
-        if out["rigify_switches"]:
-            notes.append(f"Rigify switched to FK ({len(out['rigify_switches'])} settings)")
+        ik_legs = [x for x in out["rigify_switches"] if "(IK, keyed)" in x]
+        if len(out["rigify_switches"]) > len(ik_legs):
+            fk = len(out["rigify_switches"]) - len(ik_legs)
+            notes.append(f"Rigify switched to FK ({fk} settings)")
+        if ik_legs:
+            notes.append(f"legs on the rig's IK controls, keyed ({len(ik_legs)} legs)")
         self.report({"INFO"}, "; ".join(notes))
         if out["warnings"]:
             self.report(

@@ -228,10 +228,17 @@ def test_retarget_onto_a_generated_rigify_rig(addon, retarget_module, motion):
     print("rigify mean errors (cm):", {k: round(v * 100, 2) for k, v in errors.items()})
     check_rigify_ik_legs(result, rig, motion, frames)
     # again with root motion on Rigify's root bone (torso follows it by constraints); the
-    # torso's keyed location from the first action must not linger
+    # torso's keyed location from the first action must not linger. The user has muted the
+    # left leg's IK: Blender's IK legs would miss the feet, so they stay on FK with a warning
+    for con in rig.pose.bones["MCH-shin_ik.L"].constraints:
+        con.driver_remove("mute")
+        con.mute = True
     again = retarget_module.retarget_onto(bpy.context, rig, joints, frames, fps,
                                           contacts=contacts, root_motion="root")  # fmt: skip
     assert again["motion"].location_bone == "root"
+    assert not any("(IK, keyed)" in s for s in again["rigify_switches"])
+    assert len(again["warnings"]) == 1 and "stay on FK" in again["warnings"][0]
+    assert [rig.pose.bones[f"thigh_parent.{s}"]["IK_FK"] for s in "LR"] == [1.0, 1.0]
     check_result(again, rig, motion, frames)
     # the deforming skeleton follows the FK controls
     bpy.context.scene.frame_set(40)
