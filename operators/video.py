@@ -3,9 +3,10 @@
 
 import bpy
 
+from ..lifting.errors import LiftError
 from ..lifting.pipeline import PipelineSettings
 from ..scene import jobs
-from ..scene.apply import ApplySettings
+from ..scene.apply import ApplySettings, target_rig
 
 TIMER_SECONDS = 0.1  # how often the main thread drains the worker's queue
 
@@ -100,12 +101,22 @@ class LIFT_OT_video(bpy.types.Operator):
         return context.mode == "OBJECT" and context.scene is not None and jobs.running() is None
 
     def _job(self, context):
+        """The started job, or None (reported) when the target rig cannot be used: that is
+        known before minutes of lifting, so nothing runs."""
         props = context.scene.lift
         settings = pipeline_settings(props, cache=cache_dir(), cpu=force_cpu(context))
-        return jobs.LiftJob(settings, apply_settings(props)).start()
+        apply = apply_settings(props)
+        try:
+            target_rig(context, apply)
+        except LiftError as err:
+            self.report({"ERROR"}, str(err))
+            return None
+        return jobs.LiftJob(settings, apply).start()
 
     def invoke(self, context, event):
         self._lift_job = self._job(context)
+        if self._lift_job is None:
+            return {"CANCELLED"}
         wm = context.window_manager
         self._timer = wm.event_timer_add(TIMER_SECONDS, window=context.window)
         wm.modal_handler_add(self)
@@ -122,6 +133,8 @@ class LIFT_OT_video(bpy.types.Operator):
     def execute(self, context):
         """Blocking run (scripts, ``EXEC_DEFAULT``): the same job, stepped in a loop."""
         job = self._job(context)
+        if job is None:
+            return {"CANCELLED"}
         job.wait(context)
         return self._finish(job, {"FINISHED"} if job.state == jobs.FINISHED else {"CANCELLED"})
 

@@ -512,6 +512,22 @@ def test_lift_video_with_an_unmappable_target_rig_makes_nothing(registered, moca
     assert hero.animation_data is None
 
 
+def test_lift_video_button_refuses_an_unmappable_target_rig_at_once(registered, motion):
+    """The button checks the target rig before it starts the lift: no job, nothing made."""
+    from blender_helpers import data_snapshot
+    from lift_mocap.scene import jobs
+
+    _, _, lengths, _ = motion
+    chain = [("Bone", None, "pelvis", "spine", 0.0), ("Bone.001", "Bone", "spine", "thorax", 0.0)]
+    props = bpy.context.scene.lift
+    props.video_path = str(SAMPLE.with_suffix(".mp4"))
+    props.target_rig = build_style(chain, target_points(lengths, 1.0, 0.0), "Snake")
+    before, job = data_snapshot(), jobs.current()
+    with pytest.raises(RuntimeError, match=r"'Snake' cannot be mapped.*thigh\.L: no bone"):
+        bpy.ops.lift.video()
+    assert jobs.current() is job and data_snapshot() == before
+
+
 def test_sidebar_target_rig_reaches_the_apply_settings(registered, motion):
     from layout_recorder import draw_panel
     from lift_mocap.operators.retarget import fill_slots
