@@ -1,16 +1,17 @@
 """Keypoint extraction split over worker processes, merged without seams.
 
-MediaPipe's tracker runs on one core (~0.7 of a core measured), so a long video is split into
-consecutive frame ranges, one per process. The calling process is worker 0: it starts on the
-first frame at once while the other workers (``spawn`` start method: safe with threads and
-inside Blender) import MediaPipe and build their tracker, which takes about a second. Once they
-are all ready, the frames that remain are divided so that every party finishes at about the
-same time, and each worker k gets ``[a_k, b_k)``. It decodes up to ``a_k`` without running the
-model (exact indices and timestamps for any file), runs the tracker on ``WARMUP_FRAMES``
-frames before ``a_k`` to lock on, and keeps rows from ``a_k`` on. Rows of the warm-up frames
-come from the previous party, which tracked through them continuously: every frame has exactly
-one source and the tracker state at ``a_k`` is the one a single process would have had, up to
-MediaPipe's landmark smoothing, whose memory fades within the warm-up.
+MediaPipe's tracker keeps about one core busy (1.06 cores measured), so a long video is split
+into consecutive frame ranges, one per process. The calling process is worker 0: it starts on
+the first frame at once while the other workers (``spawn`` start method: safe with threads and
+inside Blender) import MediaPipe and build their tracker (about 0.3 CPU-s; worker_entry.py
+defers the imports they never use). Once they are all ready, the frames that remain are divided
+so that every party finishes at about the same time, and each worker k gets ``[a_k, b_k)``. It
+decodes up to ``a_k`` without running the model (``grab`` only: exact indices and timestamps
+for any file), runs the tracker on ``WARMUP_FRAMES`` frames before ``a_k`` to lock on, and
+keeps rows from ``a_k`` on. Rows of the warm-up frames come from the previous party, which
+tracked through them continuously: every frame has exactly one source and the tracker state at
+``a_k`` is the one a single process would have had, up to MediaPipe's landmark smoothing, whose
+memory fades within the warm-up.
 
 Cancellation: the user's token is checked before every frame; workers watch a
 ``multiprocessing`` Event set from it. Workers still running ``CANCEL_GRACE_S`` after it are
@@ -42,11 +43,15 @@ from .extract import (
     track_frame,
 )
 
-WARMUP_FRAMES = 30  # tracker frames each worker runs before its range (1 s at 30 fps)
-MIN_FRAMES_PER_WORKER = 2 * WARMUP_FRAMES  # below this a worker costs more than it saves
-# Shorter plans run in one process: a worker needs ~1 s (~50 frames of tracking) to start, so on
-# a short clip it would join too late to get a share, or save less than it costs.
-SPAWN_MIN_FRAMES = 8 * WARMUP_FRAMES
+# Tracker frames each worker runs before its range. On the sample clip looped, a worker's rows
+# agree with a single process to 0.06 px median (p95 0.5 px) with 15, 0.04 px (0.2 px) with 30,
+# against a 3.5 px error of the detector itself (docs/benchmarks.md ## Keypoints); each frame
+# costs ~11 CPU-ms.
+WARMUP_FRAMES = 15
+MIN_FRAMES_PER_WORKER = 60  # below this a worker costs more than it saves (start + warm-up)
+# Shorter plans run in one process: a worker needs ~0.5 s to start, so on a short clip it would
+# join too late to get a share, or save less than it costs.
+SPAWN_MIN_FRAMES = 240
 CANCEL_GRACE_S = 0.5
 PROGRESS_EVERY = 5  # worker frames per progress message
 _POLL_S = 0.05
@@ -151,7 +156,7 @@ def worker_main(wid, plan, orders, messages, stop) -> None:
     """
     try:
         plan = Plan.from_dict(plan)
-        pose = make_pose(plan.settings)  # imports MediaPipe and loads the graph: ~1 s
+        pose = make_pose(plan.settings)  # imports MediaPipe, builds the graph
     except Exception as err:
         messages.put(("unavailable", wid, f"{type(err).__name__}: {err}"))
         return

@@ -8,12 +8,53 @@ instead, loads this ``lifting`` folder as the top-level package ``lifting`` (it 
 nothing outside itself; no ``sys.path`` change) and calls
 :func:`lifting.keypoints.parallel.worker_main` with plain-data arguments.
 ``LIFTING_DIR`` and ``WORKER_ARGS`` are set by parallel.py through ``init_globals``.
+
+Before that it defers two imports a worker never uses (:func:`defer_imports`): ``import
+mediapipe`` imports ``solutions.drawing_utils``, which imports ``matplotlib.pyplot`` for a
+plotting helper, and the Tasks API's audio recorder, which imports ``sounddevice`` (it loads
+PortAudio). Together they were 0.3 of the 0.55 CPU-s a worker spent before its first frame
+(docs/benchmarks.md ## Keypoints).
 """
 
 import importlib
 import importlib.util
 import sys
+import types
 from pathlib import Path
+
+# Each group: a package, then its submodules (so "import a.b as c" binds stand-ins throughout).
+DEFERRED = (("matplotlib", "matplotlib.pyplot"), ("sounddevice",))
+
+
+def defer_imports(groups: tuple[tuple[str, ...], ...] = DEFERRED) -> None:
+    """Put stand-ins for each group's modules in ``sys.modules``, imported on first use.
+
+    ``import matplotlib.pyplot as plt`` then binds a stand-in at once. The first attribute
+    read from a stand-in removes its group's stand-ins and imports the real module, so code
+    that does use it still works, only later. A group of which a module is already imported
+    is left alone.
+    """
+    for names in groups:
+        if not any(name in sys.modules for name in names):
+            _defer_group(names)
+
+
+def _defer_group(names: tuple[str, ...]) -> None:
+    stand_ins: dict[str, types.ModuleType] = {}
+
+    def resolve(name: str) -> types.ModuleType:
+        for other, stand_in in stand_ins.items():
+            if sys.modules.get(other) is stand_in:
+                del sys.modules[other]
+        return importlib.import_module(name)
+
+    for name in names:
+        stand_in = types.ModuleType(name, f"Stand-in for {name}, imported on first use.")
+        stand_in.__getattr__ = lambda attr, name=name: getattr(resolve(name), attr)
+        parent, _, child = name.rpartition(".")
+        if parent in stand_ins:
+            setattr(stand_ins[parent], child, stand_in)
+        stand_ins[name] = sys.modules[name] = stand_in
 
 
 def load_lifting(directory: str):
@@ -31,5 +72,6 @@ def load_lifting(directory: str):
 
 
 if __name__ == "lift_keypoints_worker":
+    defer_imports()
     load_lifting(globals()["LIFTING_DIR"])
     importlib.import_module("lifting.keypoints.parallel").worker_main(*globals()["WORKER_ARGS"])
