@@ -43,7 +43,6 @@ class RigifyLeg:
     toe_fk: str | None
     foot_ik: str
     pole: str
-    thigh_ik: str
     toe_ik: str | None
     switches: str
     ik_foot: str  # what ORG-foot copies in IK (MCH-thigh_ik_target.L), or foot_ik itself
@@ -69,7 +68,6 @@ def rigify_legs(obj, bones: dict) -> list[RigifyLeg]:
             toe_fk=toe if toe and "_fk" in toe else None,
             foot_ik=foot.replace("_fk", "_ik"),
             pole=pole,
-            thigh_ik=thigh.replace("_fk", "_ik"),
             toe_ik=toe.replace("_fk", "_ik") if toe and "_fk" in toe else None,
             switches=thigh.replace("_fk", "_parent"),
             ik_foot="MCH-" + pole if "MCH-" + pole in pose else foot.replace("_fk", "_ik"),
@@ -80,9 +78,7 @@ def rigify_legs(obj, bones: dict) -> list[RigifyLeg]:
                 if f"ORG-{n.replace('_fk', '')}" in pose
             ),
         )
-        names = [leg.foot_ik, leg.pole, leg.thigh_ik, leg.switches] + (
-            [leg.toe_ik] if leg.toe_ik else []
-        )
+        names = [leg.foot_ik, leg.pole, leg.switches] + ([leg.toe_ik] if leg.toe_ik else [])
         if any(n not in pose for n in names):
             continue
         props = pose[leg.switches]
@@ -138,6 +134,16 @@ def _leg_targets(obj, leg):
     return foot, pole
 
 
+def _set_toe(obj, leg, parent) -> None:
+    """``toe_ik``'s channels so it takes the FK toe's pose, its parent's matrix (armature
+    space) being ``parent``: ``basis = restᵀ @ rest_parent @ parentˉ¹ @ wanted``."""
+    pose = obj.pose.bones
+    want = pose[leg.toe_fk].matrix @ _rest(obj, leg.toe_fk).inverted() @ _rest(obj, leg.toe_ik)
+    parent_rest = obj.data.bones[leg.toe_ik].parent.matrix_local
+    basis = _rest(obj, leg.toe_ik).inverted() @ parent_rest @ parent.inverted() @ want
+    pose[leg.toe_ik].matrix_basis = basis
+
+
 def key_leg_ik(context, obj, legs: list[RigifyLeg], frames: np.ndarray) -> dict:
     """Place and key the IK controls of ``legs`` on every scene frame of ``frames (T,)`` from
     the FK pose the current action gives, and switch the legs to IK with a pole.
@@ -147,7 +153,7 @@ def key_leg_ik(context, obj, legs: list[RigifyLeg], frames: np.ndarray) -> dict:
     """
     scene = context.scene
     pose = obj.pose.bones
-    controls = [n for leg in legs for n in (leg.foot_ik, leg.pole, leg.thigh_ik, leg.toe_ik) if n]
+    controls = [n for leg in legs for n in (leg.foot_ik, leg.pole, leg.toe_ik) if n]
     for name in controls:
         pose[name].rotation_mode = "QUATERNION"
         pose[name].location = (0.0, 0.0, 0.0)
@@ -159,20 +165,20 @@ def key_leg_ik(context, obj, legs: list[RigifyLeg], frames: np.ndarray) -> dict:
     rotations = np.zeros((len(frames), len(controls), 4))
     locations = {n: np.zeros((len(frames), 3)) for n in controls}
     current = scene.frame_current, scene.frame_subframe
+    toe_parent = {}  # foot control → toe control's parent, rigid while the foot roll rests
     for t, frame in enumerate(np.asarray(frames, dtype=np.float64)):
         whole = int(np.floor(frame))
-        scene.frame_set(whole, subframe=float(frame - whole))
+        scene.frame_set(whole, subframe=float(frame - whole))  # one evaluation per frame
         for leg in legs:
             foot, pole = _leg_targets(obj, leg)
             _set_matrix(obj, leg.foot_ik, foot)
             _set_matrix(obj, leg.pole, pole)
-        context.view_layer.update()  # the thigh's and toe's IK parents follow the foot control
-        for leg in legs:
-            for fk, ik in ((leg.thigh_fk, leg.thigh_ik), (leg.toe_fk, leg.toe_ik)):
-                if fk and ik:
-                    _set_matrix(
-                        obj, ik, pose[fk].matrix @ _rest(obj, fk).inverted() @ _rest(obj, ik)
-                    )
+            if leg.toe_ik and leg.toe_fk:
+                if leg not in toe_parent:
+                    context.view_layer.update()
+                    parent = pose[leg.toe_ik].parent.matrix
+                    toe_parent[leg] = pose[leg.foot_ik].matrix.inverted() @ parent
+                _set_toe(obj, leg, foot @ toe_parent[leg])
         for k, name in enumerate(controls):
             rotations[t, k] = tuple(pose[name].rotation_quaternion)
             locations[name][t] = tuple(pose[name].location)

@@ -192,6 +192,9 @@ def check_rigify_ik_legs(result, rig, motion, frames):
                 pb = pose[f"{bone}.{s.upper()}"]
                 got[t, J[f"{s}_{joint}"]] = world @ getattr(pb, end)
         deform[t] = [world @ pose[f"DEF-foot.{s}"].head for s in "LR"]
+        for s in "LR":  # the toe control turns the IK toe as the FK toe
+            tip = (pose[f"ORG-toe.{s}"].tail - pose[f"toe_fk.{s}"].tail).length / scale
+            assert tip < 0.001, (f, s, tip)
     want = joints * scale
     for joint in ("l_knee", "r_knee", "l_ankle", "r_ankle", "l_toe", "r_toe"):
         err = np.linalg.norm(got[:, J[joint]] - want[:, J[joint]], axis=-1).mean() / scale
