@@ -8,9 +8,10 @@ from the default body exactly as in training (``mesh_graph.coarsen``, seeded).
 Inputs are what the pipeline already has: the 2D keypoints in the lift layout
 (``Track2D.lift2d (T, 21, 3)`` px + confidence) and the lifter's 3D
 (``Pose3D.joints3d (T, 21, 3)`` camera frame, root-relative metres). The predicted meshes are
-in the camera frame, root-relative; each frame is moved rigidly onto the world motion
-(``Motion.joints``) by the rotation and translation that best align the mesh's regressed
-joints with the motion's joints (Kabsch), so the mesh follows the smoothed, foot-locked motion.
+in the camera frame, root-relative; they are scaled to the subject's size (one factor per
+clip) and each frame is moved onto the world motion (``Motion.joints``) by the rotation and
+translation that best align the mesh's regressed joints with the motion's joints (Kabsch), so
+the mesh follows the smoothed, foot-locked motion.
 """
 
 from __future__ import annotations
@@ -96,15 +97,27 @@ def predict_vertices(net, lift2d: np.ndarray, joints3d: np.ndarray, width, heigh
     return np.concatenate(out).astype(np.float64)
 
 
-def place_in_world(vertices: np.ndarray, regressor: np.ndarray, joints: np.ndarray) -> np.ndarray:
-    """Move each frame's mesh ``vertices (T, N, 3)`` rigidly so that its regressed joints
-    (``regressor (21, N)``) best match world ``joints (T, 21, 3)`` (least squares, no scale)."""
+def place_in_world(
+    vertices: np.ndarray, regressor: np.ndarray, joints: np.ndarray, *, scale: bool = True
+) -> np.ndarray:
+    """Move each frame's mesh ``vertices (T, N, 3)`` so that its regressed joints
+    (``regressor (21, N)``) best match world ``joints (T, 21, 3)`` (least squares).
+
+    ``scale``: first scale the whole clip's meshes by one factor, the median over frames of the
+    best per-frame similarity scale: the net always predicts the default body's size, the
+    motion has the subject's (one factor, so the mesh does not breathe); then a rotation and
+    translation per frame (Kabsch)."""
+    vertices = np.asarray(vertices, dtype=np.float64)
     reg = np.einsum("jn,tnc->tjc", regressor, vertices)
     mu_r, mu_w = reg.mean(axis=1, keepdims=True), joints.mean(axis=1, keepdims=True)
     h = np.einsum("tji,tjk->tik", reg - mu_r, joints - mu_w)
-    u, _, vt = np.linalg.svd(h)
+    u, sv, vt = np.linalg.svd(h)
     d = np.sign(np.linalg.det(np.swapaxes(vt, -1, -2) @ np.swapaxes(u, -1, -2)))
     fix = np.ones((len(h), 3))
     fix[:, 2] = d
     rot = np.swapaxes(vt, -1, -2) @ (fix[:, :, None] * np.swapaxes(u, -1, -2))
-    return np.einsum("tij,tnj->tni", rot, vertices - mu_r) + mu_w
+    factor = 1.0
+    if scale:
+        per_frame = (sv * fix).sum(axis=1) / np.square(reg - mu_r).sum(axis=(1, 2))
+        factor = float(np.median(per_frame))
+    return factor * np.einsum("tij,tnj->tni", rot, vertices - mu_r) + mu_w
