@@ -9,7 +9,8 @@ For animators the feet are better on the rig's IK: per frame, with the FK pose e
 - the knee pole ``thigh_ik_target.L`` sits in the FK leg's plane (hip, knee, ankle), in front
   of the knee at its rest distance, and the limb is switched to pole mode (``pole_vector`` on),
   so the IK knee bends in the FK knee's plane;
-- ``toe_ik.L`` takes the FK toe's orientation;
+- ``toe_ik.L`` takes the FK toe's orientation; the foot roll controls (``foot_heel_ik.L``,
+  ``foot_spin_ik.L``) are put to rest (not keyed);
 
 then those controls are keyed on every frame (location and quaternion, armature units) and the
 leg is switched to IK (``IK_FK`` = 0 on ``thigh_parent.L``). The action also keys ``ik_stretch``
@@ -154,11 +155,20 @@ def key_leg_ik(context, obj, legs: list[RigifyLeg], frames: np.ndarray) -> dict:
     scene = context.scene
     pose = obj.pose.bones
     controls = [n for leg in legs for n in (leg.foot_ik, leg.pole, leg.toe_ik) if n]
+    rolls = [  # heel and spin controls under the foot control: at rest, the foot is rigid
+        b.name
+        for leg in legs
+        for b in pose[leg.foot_ik].children_recursive
+        if not b.name.startswith(("MCH-", "ORG-", "DEF-"))
+    ]
     for name in controls:
         pose[name].rotation_mode = "QUATERNION"
+    for name in controls + rolls:
         pose[name].location = (0.0, 0.0, 0.0)
         pose[name].scale = (1.0, 1.0, 1.0)
         pose[name].rotation_quaternion = (1.0, 0.0, 0.0, 0.0)
+        pose[name].rotation_euler = (0.0, 0.0, 0.0)
+        pose[name].rotation_axis_angle = (0.0, 0.0, 1.0, 0.0)
     for leg in legs:
         pose[leg.switches][IK_SWITCH] = 1.0  # evaluate the FK legs
         pose[leg.switches][POLE_SWITCH] = True

@@ -219,6 +219,7 @@ def test_retarget_onto_a_generated_rigify_rig(addon, retarget_module, motion):
     joints, contacts, lengths, fps = motion
     fresh_scene()
     rig = rigify_rig(target_points(lengths, 1.1, 0.0))
+    rig.pose.bones["foot_heel_ik.L"].rotation_euler.x = 0.3  # a heel roll left in the pose
     frames = np.arange(1, FRAMES + 1, dtype=np.float64)
     result = retarget_module.retarget_onto(bpy.context, rig, joints, frames, fps,
                                            contacts=contacts)  # fmt: skip
