@@ -10,8 +10,9 @@ or with the ``bpy`` module::
     python batch.py -- INPUT --out DIR [options]
 
 INPUT is a video, a folder of numbered images or a folder of videos; ``--help`` after ``--``
-lists the options. The exit code is 0 only if every video was lifted. This runs the same code
-as the Lift Video button (``scene/batch.py``).
+lists the options. ``--blend FILE --target-rig NAME`` also retargets each result onto the
+armature NAME of your .blend (docs/retarget.md). The exit code is 0 only if every video was
+lifted. This runs the same code as the Lift Video button (``scene/batch.py``).
 """
 
 import importlib.util

@@ -532,6 +532,28 @@ def test_lift_video_button_refuses_an_unmappable_target_rig_at_once(registered, 
     assert jobs.current() is job and data_snapshot() == before
 
 
+def test_a_retarget_failing_after_the_check_removes_the_lift_armature(
+    registered, mocap_dir, motion, monkeypatch
+):
+    """All or nothing: a failure inside the retarget (here Blender refusing a library override,
+    raised where retarget_onto would raise it) removes the new armature and action again."""
+    from blender_helpers import data_snapshot
+    from lift_mocap.lifting.errors import LinkedRigError
+    from lift_mocap.scene import apply
+
+    def refuse(context, target, *args, **kwargs):
+        raise LinkedRigError(f"Armature {target.name!r} could not be overridden")
+
+    _, _, lengths, _ = motion
+    result = sample_result(mocap_dir, motion)
+    build_style(rigs.MIXAMO, target_points(lengths, 1.0, 0.0), "Hero")
+    before = data_snapshot()
+    monkeypatch.setattr(apply, "retarget_onto", refuse)
+    with pytest.raises(LinkedRigError, match="'Hero'"):
+        apply.apply_result(bpy.context, result, apply.ApplySettings(target_rig="Hero"))
+    assert data_snapshot() == before
+
+
 def test_sidebar_target_rig_reaches_the_apply_settings(registered, motion):
     from layout_recorder import draw_panel
     from lift_mocap.operators.retarget import fill_slots
