@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import platform
 import sys
@@ -56,14 +57,25 @@ def looped_clip(clip: Path, seconds: float, dst: Path) -> tuple[Path, int, float
     return dst, n, fps
 
 
-def cpu_seconds() -> float:
-    """User + system CPU time of this process and of its finished children (workers)."""
+def cpu_seconds(who: str = "all") -> float:
+    """User + system CPU time of this process and/or its finished children (workers)."""
     import resource
 
-    own, children = (
-        resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
-    )
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    kinds = {"self": (resource.RUSAGE_SELF,), "children": (resource.RUSAGE_CHILDREN,)}
+    usages = [resource.getrusage(k) for k in kinds.get(who, sum(kinds.values(), ()))]
+    return sum(u.ru_utime + u.ru_stime for u in usages)
+
+
+class WorkerCpu(logging.Handler):
+    """Collects the per-phase worker CPU records of lifting.keypoints.parallel."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.phases: list[dict] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if hasattr(record, "worker_cpu"):
+            self.phases.append(record.worker_cpu)
 
 
 def bare_loop(video: Path) -> tuple[float, int]:
@@ -121,6 +133,11 @@ def measure(video: Path, n: int, cores: int, rounds: int) -> dict:
     """Interleaved runs of the three variants on ``video`` (n frames): fps and CPU per frame."""
     fps: dict[str, list[float]] = {"bare": [], "one": [], "all": []}
     cpu_ms: dict[str, list[float]] = {"bare": [], "one": [], "all": []}
+    children_ms: list[float] = []  # of "all": the workers' share of cpu_ms
+    workers = WorkerCpu()
+    log = logging.getLogger("lifting.keypoints.parallel")
+    log.addHandler(workers)
+    log.setLevel(logging.DEBUG)
     variants = (
         ("bare", lambda: bare_loop(video)),
         ("one", lambda: ours(video, 1)),
@@ -128,12 +145,21 @@ def measure(video: Path, n: int, cores: int, rounds: int) -> dict:
     )
     for _ in range(rounds):
         for name, run in variants:
-            cpu = cpu_seconds()
+            cpu, children, logged = cpu_seconds(), cpu_seconds("children"), len(workers.phases)
             seconds, frames = run()
             cpu_ms[name].append((cpu_seconds() - cpu) / n * 1000)
             assert frames == n, (name, frames, n)
             fps[name].append(n / seconds)
             print(f"  {name:5s} {n / seconds:6.1f} frames/s, {cpu_ms[name][-1]:.1f} CPU ms/frame")
+            if name == "all":
+                children_ms.append((cpu_seconds("children") - children) / n * 1000)
+                for p in workers.phases[logged:]:
+                    print(
+                        f"        worker CPU-s: start {p['start']:.3f}, to its first row "
+                        f"{p['to_first_row']:.3f} (decode to {p['warm']}, warm up to "
+                        f"{p['first']}), {p['rows'] - 1} other rows {p['other_rows']:.3f}"
+                    )
+    log.removeHandler(workers)
     best = {name: max(values) for name, values in fps.items()}
     paired = {  # each round's ratio: runs next to each other share the machine's load
         k: float(np.median(np.array(fps[k]) / np.array(fps["bare"]))) for k in ("one", "all")
@@ -142,6 +168,8 @@ def measure(video: Path, n: int, cores: int, rounds: int) -> dict:
         "frames": n,
         "fps_runs": fps,
         "cpu_ms_per_frame_runs": cpu_ms,  # all processes, workers included
+        "cpu_ms_per_frame_all_workers_runs": children_ms,  # of "all", in worker processes
+        "worker_cpu_s_by_phase": workers.phases,  # lifting.keypoints.parallel DEBUG records
         "fps_best": best,
         "ratio_one_vs_bare": best["one"] / best["bare"],
         "ratio_all_vs_bare": best["all"] / best["bare"],

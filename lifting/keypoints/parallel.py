@@ -21,6 +21,7 @@ terminated (then killed), so every process is gone within a second.
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import os
 import queue
@@ -58,6 +59,8 @@ _POLL_S = 0.05
 _ENTRY = Path(__file__).with_name("worker_entry.py")
 _LIFTING_DIR = Path(__file__).resolve().parents[1]
 WORKER_RUN_NAME = "lift_keypoints_worker"
+# DEBUG records: each worker's CPU time by phase (bench/keypoints.py collects them)
+LOG = logging.getLogger(__name__)
 
 
 def default_workers() -> int:
@@ -105,6 +108,7 @@ class _Pool:
     done: dict = field(default_factory=dict)  # wid -> (arrays, failed)
     counts: dict = field(default_factory=dict)  # wid -> rows so far
     ranges: dict = field(default_factory=dict)  # wid -> (warm, a, b)
+    cpu: dict = field(default_factory=dict)  # wid -> worker CPU-s at ready, first row, end
 
 
 def run(
@@ -161,7 +165,7 @@ def worker_main(wid, plan, orders, messages, stop) -> None:
         messages.put(("unavailable", wid, f"{type(err).__name__}: {err}"))
         return
     try:
-        messages.put(("ready", wid))
+        messages.put(("ready", wid, time.process_time()))
         order = None
         while order is None and not stop.is_set():
             with contextlib.suppress(queue.Empty):
@@ -170,12 +174,17 @@ def worker_main(wid, plan, orders, messages, stop) -> None:
             pose.close()
             return
 
+        first_row_cpu = []
+
         def report(n: int) -> None:
+            if n == 1:
+                first_row_cpu.append(time.process_time())
             if n % PROGRESS_EVERY == 0:
                 messages.put(("progress", wid, n))
 
         arrays, failed = run_range(plan, *order, on_frame=report, cancel=stop, pose=pose)
-        messages.put(("result", wid, arrays, failed))
+        cpu = (*first_row_cpu[:1], time.process_time())
+        messages.put(("result", wid, arrays, failed, cpu))
         pose.close()
     except errors.Cancelled:
         messages.put(("cancelled", wid))
@@ -232,7 +241,32 @@ def _run_parallel(plan, pool: _Pool, total, progress, cancel) -> tuple[dict, lis
         )
         parts.append(arrays)
         failed += worker_failed
+    _log_worker_cpu(pool)
     return concat_rows(parts), sorted(failed)
+
+
+def _log_worker_cpu(pool: _Pool) -> None:
+    """A DEBUG record per worker with its CPU seconds by phase (``record.worker_cpu``)."""
+    for wid, (warm, first, end) in sorted(pool.ranges.items()):
+        cpu = pool.cpu.get(wid, ())
+        if len(cpu) != 3:  # no kept rows, or redone here
+            continue
+        phases = {
+            "start": cpu[0],  # interpreter, imports, graph
+            "to_first_row": cpu[1] - cpu[0],  # decode to `warm`, warm-up, model load, 1 row
+            "other_rows": cpu[2] - cpu[1],
+            "warm": warm,
+            "first": first,
+            "end": end,
+            "rows": pool.counts.get(wid, 0),
+        }
+        LOG.debug(
+            "worker %d: start %.3f CPU-s, to its first row %.3f (decode to %d, warm up to %d), "
+            "%d other rows %.3f",
+            *(wid, phases["start"], phases["to_first_row"], warm, first),
+            *(phases["rows"] - 1, phases["other_rows"]),
+            extra={"worker_cpu": phases},
+        )
 
 
 def _all_ready(pool: _Pool) -> bool:
@@ -281,12 +315,14 @@ def _drain(pool: _Pool, block: bool) -> None:
         kind, wid = message[0], message[1]
         if kind == "ready":
             pool.ready.add(wid)
+            pool.cpu[wid] = (message[2],)
         elif kind == "unavailable":
             pool.unavailable.add(wid)
         elif kind == "progress":
             pool.counts[wid] = message[2]
         elif kind == "result":
             pool.done[wid] = (message[2], message[3])
+            pool.cpu[wid] += message[4]
             pool.counts[wid] = len(message[2]["frame_indices"])
         elif kind == "error":
             raise _rebuild_error(message[2], message[3])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import threading
@@ -31,9 +32,10 @@ def pid_alive(pid: int) -> bool:
 
 
 @pytest.mark.slow
-def test_two_workers_merge_into_one_seamless_track(long_video, monkeypatch):
+def test_two_workers_merge_into_one_seamless_track(long_video, monkeypatch, caplog):
     # split even if a loaded machine makes the worker late to start
     monkeypatch.setattr(parallel, "MIN_FRAMES_PER_WORKER", 20)
+    caplog.set_level(logging.DEBUG, logger=parallel.LOG.name)
     one = extract_keypoints(long_video, workers=1)
     seen = []
     two = extract_keypoints(long_video, workers=2, progress=seen.append)
@@ -54,6 +56,11 @@ def test_two_workers_merge_into_one_seamless_track(long_video, monkeypatch):
         two.keypoints[handoff:, face, :2] - one.keypoints[handoff:, face, :2], axis=-1
     )
     assert np.median(error) < 8
+    # the worker's CPU by phase is logged for bench/keypoints.py
+    (phases,) = [r.worker_cpu for r in caplog.records if hasattr(r, "worker_cpu")]
+    assert phases["first"] == two.frame_indices[handoff] and phases["rows"] == 360 - handoff
+    assert phases["warm"] == phases["first"] - parallel.WARMUP_FRAMES
+    assert all(phases[k] > 0 for k in ("start", "to_first_row", "other_rows"))
 
 
 def run_and_cancel(video, cancel_when) -> tuple[float, list[int], BaseException | None]:
