@@ -20,7 +20,14 @@ from ..lifting.retarget.transfer import location_bone, retarget
 from ..lifting.skeleton import JOINT_INDEX, NUM_JOINTS
 from . import compat
 from .keyframes import pose_plan, write_plan
-from .retarget_ik import IK_SWITCH, key_leg_ik, rigify_legs, verify_legs
+from .retarget_ik import (
+    IK_SWITCH,
+    key_followers,
+    key_leg_ik,
+    rigify_legs,
+    unreal_ik_bones,
+    verify_legs,
+)
 from .rig_read import editable_armature, prepare_rigify, probe_drivers, read_rig
 
 
@@ -127,7 +134,8 @@ def retarget_onto(
     ``bonemap`` None maps automatically. Returns ``{"object", "action", "bonemap", "motion",
     "rigify_switches", "previous_action"}``; ``object`` is a library override when ``target``
     was linked. ``rig_ik``: a Rigify rig's legs get their own IK controls keyed from the
-    retargeted FK legs and are switched to IK (:mod:`.retarget_ik`). Raises
+    retargeted FK legs and are switched to IK; an Unreal-style rig's ``ik_foot_l/r`` and
+    ``ik_hand_*`` bones follow the feet and hands (:mod:`.retarget_ik`). Raises
     ``RigMappingError``, ``LinkedRigError``.
     """
     bonemap = check_target(context, target, bonemap, root_motion)
@@ -155,6 +163,9 @@ def retarget_onto(
     action = bpy.data.actions.new(f"{target.name}_Lift")
     write_plan(action, target, plan)
     warnings = ik_overrides(target, motion.bones)
+    followers = unreal_ik_bones(target, bonemap.bones) if rig_ik else []
+    if followers:
+        write_plan(action, target, key_followers(context, target, followers, frames))
     legs = rigify_legs(target, bonemap.bones) if rig_ik else []
     if legs:
         switches += rigify_ik_feet(context, target, action, legs, frames=frames, warnings=warnings)

@@ -220,3 +220,48 @@ def verify_legs(context, obj, legs: list[RigifyLeg], frames: np.ndarray) -> floa
                 worst = max(worst, gap)
     scene.frame_set(current[0], subframe=current[1])
     return worst
+
+
+# Unreal-mannequin IK bones (no constraints in Blender; game engines read them): bone → role
+UNREAL_IK = (("ik_foot_{s}", "foot.{S}"), ("ik_hand_gun", "hand.R"), ("ik_hand_{s}", "hand.{S}"))
+
+
+def unreal_ik_bones(obj, bones: dict) -> list[tuple[str, str]]:
+    """``(IK bone, mapped bone it follows)`` for an Unreal-mannequin-style rig's ``ik_foot_l/r``,
+    ``ik_hand_gun`` and ``ik_hand_l/r``, parents before children; [] for other rigs."""
+    pose, pairs = obj.pose.bones, []
+    for pattern, role in UNREAL_IK:
+        for side in "lr":
+            name, source = pattern.format(s=side), bones.get(role.format(S=side.upper()))
+            usable = name in pose and source and not obj.data.bones[name].use_connect
+            if usable and (name, source) not in pairs:
+                pairs.append((name, source))
+    return sorted(pairs, key=lambda p: len(obj.data.bones[p[0]].parent_recursive))
+
+
+def key_followers(context, obj, pairs: list[tuple[str, str]], frames: np.ndarray) -> dict:
+    """A KeyframePlan that keeps each bone of ``pairs`` on its mapped bone as the current action
+    moves it (its rest offset to it kept), on every scene frame of ``frames (T,)``: one rig
+    evaluation per frame. Channels: ``basis = restˉ¹ @ rest_parent @ parentˉ¹ @ wanted``."""
+    scene, pose = context.scene, obj.pose.bones
+    names = [ik for ik, _ in pairs]
+    rotations = np.zeros((len(frames), len(names), 4))
+    locations = {n: np.zeros((len(frames), 3)) for n in names}
+    current = scene.frame_current, scene.frame_subframe
+    for t, frame in enumerate(np.asarray(frames, dtype=np.float64)):
+        scene.frame_set(int(np.floor(frame)), subframe=float(frame - np.floor(frame)))
+        placed = {}
+        for k, (ik, source) in enumerate(pairs):
+            want = pose[source].matrix @ _rest(obj, source).inverted() @ _rest(obj, ik)
+            placed[ik] = want
+            parent = obj.data.bones[ik].parent
+            basis = _rest(obj, ik).inverted()
+            if parent is not None:
+                parent_pose = placed.get(parent.name, pose[parent.name].matrix)
+                basis = basis @ parent.matrix_local @ parent_pose.inverted()
+            location, rotation, _ = (basis @ want).decompose()
+            rotations[t, k], locations[ik][t] = tuple(rotation), tuple(location)
+    scene.frame_set(current[0], subframe=current[1])
+    for name in names:
+        pose[name].rotation_mode = "QUATERNION"
+    return pose_plan(frames, names, make_continuous(rotations), locations)

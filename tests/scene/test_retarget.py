@@ -288,6 +288,29 @@ def test_retarget_onto_an_odd_custom_armature(addon, retarget_module, motion):
     check_result(result, obj, motion, frames, offset=offset)
 
 
+def test_unreal_ik_bones_follow_the_feet(addon, retarget_module, motion):
+    """An Unreal-mannequin-style rig's ik_foot_l/r (for the game engine's foot IK) are keyed to
+    stay on foot_l/r as in the rest pose, with root motion on the root bone they hang from."""
+    joints, contacts, lengths, fps = motion
+    fresh_scene()
+    obj = build_style(rigs.UNREAL, target_points(lengths, 1.0, 10.0), "UE")
+    frames = np.arange(1, 61, dtype=np.float64)
+    out = retarget_module.retarget_onto(bpy.context, obj, joints[:60], frames, fps,
+                                        contacts=contacts[:60], root_motion="root")  # fmt: skip
+    assert out["bonemap"].bones["foot.L"] == "foot_l"
+    assert not any("ik_foot" in b for b in out["motion"].bones)
+    assert_keyed_every_frame(obj, out["action"], ["ik_foot_l", "ik_foot_r"], frames)
+    pose, bones = obj.pose.bones, obj.data.bones
+    for f in (1, 23, 60):
+        bpy.context.scene.frame_set(f)
+        for s in "lr":
+            foot, ik = pose[f"foot_{s}"], pose[f"ik_foot_{s}"]
+            offset = bones[f"foot_{s}"].matrix_local.inverted() @ bones[f"ik_foot_{s}"].matrix_local
+            gap = np.abs(np.array(foot.matrix @ offset) - np.array(ik.matrix)).max()
+            assert gap < 1e-4, (f, s, gap)
+        assert (pose["root"].head - obj.data.bones["root"].head_local).length > 0.01 or f == 1
+
+
 def test_unmappable_armature_raises_and_writes_nothing(addon, retarget_module, motion):
     joints, _, lengths, fps = motion
     fresh_scene()
