@@ -98,6 +98,22 @@ class LIFT_PG_settings(bpy.types.PropertyGroup):
         min=0,
     )
     model: EnumProperty(name="Model", description="The 2D-to-3D lifting model", items=model_items)
+    adapt_to_video: BoolProperty(
+        name="Adapt to This Video",
+        description=(
+            "Before lifting, fine-tune the model on this video's own 2D keypoints "
+            "(self-supervised; the adapted copy is cached per video, the bundled model is kept). "
+            "Needs PyTorch, which the extension does not ship"
+        ),
+        default=False,
+    )
+    adapt_minutes: FloatProperty(
+        name="Adapt Minutes",
+        description="Time to spend adapting the model to this video",
+        default=2.0,
+        min=0.1,
+        max=60.0,
+    )
     auto_focal: BoolProperty(
         name="Auto Focal Length",
         description="Assume a typical phone/camera field of view (60° horizontal)",

@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": (".train.cli", "train a lifter on BVH mocap"),
     "train-model": (".train.single_model", "train one more lifter (GLA-GCN, volumetric)"),
     "evaluate": (".evaluate", "evaluate lifters on the validation split"),
+    "adapt": (".adapt.cli", "adapt the lifter to one clip's 2D keypoints (needs PyTorch)"),
 }
 
 

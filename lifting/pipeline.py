@@ -34,8 +34,16 @@ STAGES: tuple[tuple[str, float, float], ...] = (
     ("lift", 0.85, 0.95),
     ("world", 0.95, 1.0),
 )
+# With "Adapt to this video" (PipelineSettings.adapt_minutes > 0) adaptation takes most of the time.
+ADAPT_STAGES: tuple[tuple[str, float, float], ...] = (
+    ("detect", 0.0, 0.3),
+    ("adapt", 0.3, 0.9),
+    ("lift", 0.9, 0.95),
+    ("world", 0.95, 1.0),
+)
 STAGE_LABELS = {
     "detect": "Detecting 2D keypoints",
+    "adapt": "Adapting the lifter to this video",
     "lift": "Lifting to 3D",
     "world": "World motion",
 }
@@ -52,7 +60,9 @@ class PipelineSettings:
     ``foot_lock`` (auto | always | never); ``in_place``: keep the root over the origin;
     ``focal_px``: the camera's focal length in pixels, or ``focal_35mm``: in millimetres,
     full-frame equivalent (36 mm wide); both None = the world stage's default;
-    ``camera_height``: metres, None = estimate; ``cache_dir``: the keypoint disk cache.
+    ``camera_height``: metres, None = estimate; ``cache_dir``: the keypoint disk cache;
+    ``adapt_minutes``: > 0 adapts the lifter to this clip's 2D for that long before lifting
+    (:mod:`lifting.adapt`; needs PyTorch; adapted weights cached per clip), 0 = off.
     """
 
     video: str
@@ -69,6 +79,7 @@ class PipelineSettings:
     focal_35mm: float | None = None
     camera_height: float | None = None
     cache_dir: str | None = None
+    adapt_minutes: float = 0.0
 
 
 @dataclass
@@ -114,12 +125,14 @@ class _Memo:
 
 _tracks = _Memo(_CACHE_SIZE)
 _poses = _Memo(_CACHE_SIZE)
+_adapted = _Memo(_CACHE_SIZE)
 
 
 def clear_cache() -> None:
     """Forget every in-memory stage result."""
     _tracks.clear()
     _poses.clear()
+    _adapted.clear()
 
 
 def video_identity(video: str) -> tuple:
@@ -190,17 +203,52 @@ def lift(settings: PipelineSettings, track, progress, cancel):
         )
 
 
+def focal_px(settings: PipelineSettings, track) -> float | None:
+    """The camera's focal length in px from the settings (px, or 35 mm equivalent), or None."""
+    if settings.focal_px is None and settings.focal_35mm:
+        return settings.focal_35mm / 36.0 * track.width
+    return settings.focal_px
+
+
+def adapt(settings: PipelineSettings, track, progress, cancel):
+    """Optional stage: the lifter adapted to this clip's 2D (:class:`AdaptedModel`)."""
+    from .adapt import adapt as adapt_lifter
+
+    with single_thread_torch():
+        return adapt_lifter(
+            settings.model,
+            track,
+            60.0 * settings.adapt_minutes,
+            progress,
+            cancel,
+            focal_px=focal_px(settings, track),
+        )
+
+
+def lift_adapted(adapted, track, progress, cancel):
+    """Stage 2 with an adapted lifter pair (torch)."""
+    from .adapt import lift_adapted as lift_with
+
+    with single_thread_torch():
+        return lift_with(
+            adapted,
+            track.lift2d,
+            track.width,
+            track.height,
+            fps=track.fps,
+            progress=progress,
+            cancel=cancel,
+        )
+
+
 def world(settings: PipelineSettings, track, pose, progress, cancel):
     """Stage 3: world motion (Motion), Z up, floor at Z = 0."""
     from .motion.world import to_world
 
-    focal_px = settings.focal_px
-    if focal_px is None and settings.focal_35mm:
-        focal_px = settings.focal_35mm / 36.0 * track.width
     return to_world(
         pose,
         track,
-        focal_px=focal_px,
+        focal_px=focal_px(settings, track),
         camera_height=settings.camera_height,
         in_place=settings.in_place,
         smoothing=settings.smoothing,
@@ -267,7 +315,12 @@ def run_pipeline(
             f"The frame range {settings.start}-{settings.end} is empty: choose an end frame "
             "after the start frame."
         )
-    slices = {name: (a, b) for name, a, b in STAGES}
+    adapting = settings.adapt_minutes > 0
+    if adapting:
+        from .adapt import require_torch
+
+        require_torch()  # before detection: say at once that this installation cannot adapt
+    slices = {name: (a, b) for name, a, b in (ADAPT_STAGES if adapting else STAGES)}
     timings: dict[str, float] = {}
     cached: list[str] = []
     video_key = (
@@ -276,7 +329,14 @@ def run_pipeline(
         settings.end,
         settings.stride,
     )
-    pose_key = (video_key, settings.model, settings.device)
+    adapt_key = (
+        video_key,
+        settings.model,
+        settings.adapt_minutes,
+        settings.focal_px,
+        settings.focal_35mm,
+    )
+    pose_key = (video_key, settings.model, settings.device) + (adapt_key if adapting else ())
 
     def timed(name, key, memo, fn):
         progress = stage_progress(report, name, *slices[name])
@@ -311,7 +371,11 @@ def run_pipeline(
             check_cancel(cancel)
             warming[0].join(0.1)
         timings["warm_up_wait"] = time.perf_counter() - t0
-    pose = timed("lift", pose_key, _poses, lambda p: lift(settings, track, p, cancel))
+    if adapting:
+        adapted = timed("adapt", adapt_key, _adapted, lambda p: adapt(settings, track, p, cancel))
+        pose = timed("lift", pose_key, _poses, lambda p: lift_adapted(adapted, track, p, cancel))
+    else:
+        pose = timed("lift", pose_key, _poses, lambda p: lift(settings, track, p, cancel))
     motion = timed("world", None, None, lambda p: world(settings, track, pose, p, cancel))
     check_cancel(cancel)
     return PipelineResult(track, pose, motion, timings, tuple(cached))

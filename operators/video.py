@@ -3,6 +3,7 @@
 
 import bpy
 
+from ..lifting.adapt import UNAVAILABLE_MESSAGE, torch_available
 from ..lifting.errors import LiftError
 from ..lifting.pipeline import PipelineSettings
 from ..scene import jobs
@@ -39,6 +40,7 @@ def pipeline_settings(props, *, cache: str | None = None, cpu: bool = False) -> 
         in_place=props.root_motion == "IN_PLACE",
         focal_35mm=None if props.auto_focal else float(props.focal_length),
         cache_dir=cache,
+        adapt_minutes=float(props.adapt_minutes) if props.adapt_to_video else 0.0,
     )
 
 
@@ -104,6 +106,9 @@ class LIFT_OT_video(bpy.types.Operator):
         """The started job, or None (reported) when the target rig cannot be used: that is
         known before minutes of lifting, so nothing runs."""
         props = context.scene.lift
+        if props.adapt_to_video and not torch_available():
+            self.report({"ERROR"}, UNAVAILABLE_MESSAGE)
+            return None
         settings = pipeline_settings(props, cache=cache_dir(), cpu=force_cpu(context))
         apply = apply_settings(props)
         try:

@@ -5,6 +5,7 @@ import json
 
 import bpy
 
+from ..lifting.adapt import torch_available
 from ..scene import jobs
 from ..scene.apply import REPORT_PROP
 
@@ -40,6 +41,7 @@ class LIFT_PT_main(bpy.types.Panel):
         col.prop(settings, "frame_start")
         col.prop(settings, "frame_end")
         body.prop(settings, "model")
+        draw_adapt(body, settings)
         col = body.column(align=True)
         col.prop(settings, "auto_focal")
         sub = col.column()
@@ -70,6 +72,21 @@ class LIFT_PT_main(bpy.types.Panel):
                 box.alert = True
                 box.label(text=job.error, icon="ERROR")
         draw_report(layout, context.active_object)
+
+
+def draw_adapt(layout, settings) -> None:
+    """The "Adapt to This Video" toggle and its minutes; greyed out, with a note, without
+    PyTorch."""
+    col = layout.column(align=True)
+    available = torch_available()
+    row = col.row()
+    row.enabled = available
+    row.prop(settings, "adapt_to_video")
+    sub = col.column()
+    sub.enabled = available and settings.adapt_to_video
+    sub.prop(settings, "adapt_minutes")
+    if not available:
+        col.label(text="Adapting needs PyTorch (not in this install)", icon="INFO")
 
 
 def draw_progress(layout, job) -> None:

@@ -57,7 +57,7 @@ def test_panel_shows_every_setting_and_the_button(registered):
     assert props == {
         "video_path", "frame_start", "frame_end", "model", "auto_focal", "focal_length",
         "smoothing", "strength", "foot_lock", "root_motion", "follow_video", "body_mesh",
-        "smpl_path", "target_rig",
+        "smpl_path", "target_rig", "adapt_to_video", "adapt_minutes",
     }  # fmt: skip
     assert ("operator", "lift.video") in calls
     assert not any(c[0] == "progress" for c in calls)

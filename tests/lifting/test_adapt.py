@@ -1,0 +1,115 @@
+"""Adapting the bundled lifter to the sample clip's real MediaPipe keypoints (lifting/adapt):
+the back-projection error falls, the result is cached outside the bundled weights, cancel
+leaves nothing behind, the CLI and the pipeline option work."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from lifting import adapt as adapt_pkg
+from lifting.__main__ import main as cli
+from lifting.adapt import store
+from lifting.adapt.api import adapt, lift_adapted
+from lifting.errors import AdaptationError, AdaptationUnavailableError, Cancelled
+from lifting.models import registry
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+VIDEO = SAMPLE / "walk.mp4"
+
+pytestmark = pytest.mark.skipif(not VIDEO.exists(), reason="the sample clip is missing")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def track():
+    from lifting.keypoints import extract_keypoints
+
+    return extract_keypoints(VIDEO, workers=1)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.slow
+def test_adaptation_lowers_the_back_projection_error_and_is_cached(track, tmp_path, mocap_dir):
+    shipped = {p: _digest(p) for p in registry.WEIGHTS_DIR.glob("tcn81*.pt")}
+    fractions = []
+    result = adapt("default", track, 8.0, fractions.append, cache_dir=tmp_path)
+    bp = result.summary["backprojection_px"]
+    assert result.summary["supervised_mocap"] and result.summary["steps"] > 0
+    assert bp["after"] < bp["before"]
+    assert fractions[-1] == 1.0 and all(b >= a for a, b in itertools.pairwise(fractions))
+    assert result.directory.parent == tmp_path.resolve()
+    assert registry.WEIGHTS_DIR not in result.directory.parents
+    assert {p: _digest(p) for p in shipped} == shipped  # bundled weights untouched
+    pose = lift_adapted(result, track.lift2d, track.width, track.height, fps=track.fps)
+    assert pose.joints3d.shape == (len(track), 21, 3) and np.isfinite(pose.joints3d).all()
+    assert pose.model.endswith("-adapted")
+    again = adapt("default", track, 8.0, cache_dir=tmp_path)
+    assert again.cached and again.directory == result.directory
+
+
+def test_cancel_stops_adaptation_and_writes_nothing(track, tmp_path):
+    cancel = threading.Event()
+
+    def progress(f):
+        if f > 0:
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        adapt("default", track, 30.0, progress, cancel, cache_dir=tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_adapted_weights_never_go_into_the_bundled_weights(track):
+    with pytest.raises(AdaptationError, match="bundled weights"):
+        adapt("default", track, 5.0, cache_dir=registry.WEIGHTS_DIR)
+    with pytest.raises(AdaptationError, match="bundled weights"):
+        store.check_outside_weights(registry.WEIGHTS_DIR / "x" / "y")
+    assert registry.WEIGHTS_DIR not in store.default_cache_dir().resolve().parents
+
+
+def test_a_budget_below_a_second_is_refused(track, tmp_path):
+    with pytest.raises(AdaptationError, match="at least"):
+        adapt("default", track, 0.1, cache_dir=tmp_path)
+
+
+def test_without_torch_the_pipeline_says_so_before_detecting(monkeypatch):
+    from lifting.pipeline import PipelineSettings, run_pipeline
+
+    monkeypatch.setattr(adapt_pkg, "torch_available", lambda: False)
+    stages = []
+    with pytest.raises(AdaptationUnavailableError, match="PyTorch"):
+        run_pipeline(
+            PipelineSettings(video=str(VIDEO), adapt_minutes=1.0), lambda s, f: stages.append(s)
+        )
+    assert stages == []
+
+
+@pytest.mark.slow
+def test_cli_adapts_and_lifts(track, tmp_path, capsys, mocap_dir):
+    kp = tmp_path / "kp.npz"
+    track.save(kp)
+    out = tmp_path / "pose.npz"
+    args = ["adapt", str(kp), "--minutes", "0.05", "--cache-dir", str(tmp_path / "c")]
+    assert cli([*args, "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "back-projection error" in text and "weights:" in text
+    with np.load(out) as f:
+        assert f["joints3d"].shape == (len(track), 21, 3)
+    assert cli([*args, "--out", str(out)]) == 1  # never overwrites without --force
