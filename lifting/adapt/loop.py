@@ -225,7 +225,7 @@ class Adapter:
         loss.backward()
         self.opt.step()
         self.steps += 1
-        return {k: float(v.detach()) for k, v in out.items()}
+        return {k: float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in out.items()}
 
     def run(
         self,

@@ -22,6 +22,7 @@ from lifting.models import registry
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 VIDEO = SAMPLE / "walk.mp4"
+FILES = ["bandai/dataset-1_walk_happy_001.bvh.gz", "cmu/007_03.bvh.gz"]
 
 pytestmark = pytest.mark.skipif(not VIDEO.exists(), reason="the sample clip is missing")
 
@@ -113,3 +114,26 @@ def test_cli_adapts_and_lifts(track, tmp_path, capsys, mocap_dir):
     with np.load(out) as f:
         assert f["joints3d"].shape == (len(track), 21, 3)
     assert cli([*args, "--out", str(out)]) == 1  # never overwrites without --force
+
+
+def test_teacher_student_regulariser_runs_every_term(track, mocap_dir):
+    from lifting.adapt.clips import AdaptClip
+    from lifting.adapt.loop import AdaptConfig, Adapter
+    from lifting.mocap.dataset import load_split
+
+    pose, _ = registry.load_model("default")
+    traj, _ = registry.load_model("tcn81-traj")
+    clip = AdaptClip.from_keypoints(track.lift2d, track.width, track.height, fps=track.fps)
+    source = load_split("adapt-ts", mocap_dir=mocap_dir, cache_dir=False, files=FILES)
+    cfg = AdaptConfig(teacher_student=True, ts_warmup=0.0, batch=4, sup_batch=4)
+    adapter = Adapter(pose, traj, [clip], source, cfg)
+    losses = adapter.step(0.5)
+    expected = {"backproj", "bone", "supervised", "teacher", "student", "distill"}
+    assert expected | {"equivariance"} == set(losses)
+    assert all(np.isfinite(v) for v in losses.values())
+    # the originals are not changed by adapting their copies
+    changed = any(
+        not torch.equal(a, b)
+        for a, b in zip(pose.state_dict().values(), adapter.pose.state_dict().values(), strict=True)
+    )
+    assert changed
