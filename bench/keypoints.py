@@ -11,6 +11,12 @@ The clip is the sample clip repeated until it lasts at least each of ``--seconds
 
 Prints a table and writes ``out/bench/keypoints.json`` and ``.png``. Never passes or fails on
 time. Goals (issue 3): one worker ≥ 0.95x the bare loop; all workers ≥ 1.7x on 2 cores.
+
+    ./run python -m bench.keypoints --seam [--warmups 0 5 10 15 20 30]
+
+measures instead how far a worker's rows stray from a single process's after a hand-over, for
+each warm-up length: the clip played twice, tracked once whole, then from several hand-over
+frames after that many warm-up frames; writes ``keypoints_seam.json``.
 """
 
 from __future__ import annotations
@@ -157,7 +163,8 @@ def measure(video: Path, n: int, cores: int, rounds: int) -> dict:
                     print(
                         f"        worker CPU-s: start {p['start']:.3f}, to its first row "
                         f"{p['to_first_row']:.3f} (decode to {p['warm']}, warm up to "
-                        f"{p['first']}), {p['rows'] - 1} other rows {p['other_rows']:.3f}"
+                        f"{p['first']}), {p['rows'] - 1} other rows {p['other_rows']:.3f}; "
+                        f"its rows came {p['finish_gap_s']:+.2f} s after this process's"
                     )
     log.removeHandler(workers)
     best = {name: max(values) for name, values in fps.items()}
@@ -177,6 +184,50 @@ def measure(video: Path, n: int, cores: int, rounds: int) -> dict:
     }
 
 
+def seam_study(clip: Path, warmups: list[int], span: int = 60) -> dict:
+    """2D gap (px, lift joints) between a worker's first ``span`` rows and a single process."""
+    from lifting.keypoints.blazepose import to_lift
+    from lifting.keypoints.extract import DetectorSettings
+    from lifting.keypoints.parallel import Plan, run_range
+
+    with tempfile.TemporaryDirectory() as tmp:
+        video, n, fps = looped_clip(clip, 2 * clip_seconds(clip), Path(tmp) / "twice.mp4")
+        plan = Plan(str(video), 0, n, 1, fps, DetectorSettings())
+        whole, _ = run_range(plan, 0, 0, n)
+        reference = to_lift(whole["keypoints"], whole["keypoints"][..., 2])
+        seams = np.linspace(span, n - span, 5).astype(int).tolist()
+        result = {"clip": str(clip), "frames": n, "seams": seams, "span": span, "warmups": {}}
+        for warmup in warmups:
+            gaps = []
+            for seam in seams:
+                rows, _ = run_range(plan, max(0, seam - warmup), seam, seam + span)
+                lift = to_lift(rows["keypoints"], rows["keypoints"][..., 2])
+                gap = np.linalg.norm(lift[..., :2] - reference[seam : seam + span, :, :2], axis=-1)
+                gap[~(rows["detected"] & whole["detected"][seam : seam + span])] = np.nan
+                gaps.append(gap)
+            gap = np.stack(gaps)  # (seams, span, joints)
+            figures = {
+                "median_px": float(np.nanmedian(gap)),
+                "p95_px": float(np.nanpercentile(gap, 95)),
+                "first10_median_px": float(np.nanmedian(gap[:, :10])),
+                "first10_p95_px": float(np.nanpercentile(gap[:, :10], 95)),
+            }
+            result["warmups"][warmup] = figures
+            print(
+                f"  warm-up {warmup:3d}: " + ", ".join(f"{k} {v:.2f}" for k, v in figures.items())
+            )
+    return result
+
+
+def clip_seconds(clip: Path) -> float:
+    import cv2
+
+    cap = cv2.VideoCapture(str(clip))
+    seconds = cap.get(cv2.CAP_PROP_FRAME_COUNT) / (cap.get(cv2.CAP_PROP_FPS) or 30.0)
+    cap.release()
+    return seconds
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clip", type=Path, default=ROOT / "tests/data/sample/walk.mp4")
@@ -184,7 +235,16 @@ def main(argv=None) -> int:
         "--seconds", type=float, nargs="+", default=[10.0, 30.0], help="minimum clip lengths"
     )
     parser.add_argument("--rounds", type=int, default=2, help="runs of each variant")
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for keypoints.json/.png")
+    parser.add_argument("--seam", action="store_true", help="hand-over gap vs warm-up length")
+    parser.add_argument("--warmups", type=int, nargs="+", default=[0, 5, 10, 15, 20, 30])
     args = parser.parse_args(argv)
+    if args.seam:
+        print(f"{args.clip.name} played twice: worker rows vs one process (px, lift joints)")
+        seam = seam_study(args.clip, args.warmups)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "keypoints_seam.json").write_text(json.dumps(seam, indent=1))
+        return 0
     from lifting.keypoints.parallel import default_workers
 
     cores = default_workers()
@@ -222,10 +282,10 @@ def main(argv=None) -> int:
             f"p90 {quality['p90_px_all']:.1f} px (body {quality['body_height_px']:.0f} px tall)"
         )
         print("  " + ", ".join(f"{k} {v:.1f}" for k, v in quality["median_px"].items()))
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "keypoints.json").write_text(json.dumps(result, indent=1))
-    plot(result, OUT / "keypoints.png")
-    print(f"wrote {OUT / 'keypoints.json'} and keypoints.png")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "keypoints.json").write_text(json.dumps(result, indent=1))
+    plot(result, args.out / "keypoints.png")
+    print(f"wrote {args.out / 'keypoints.json'} and keypoints.png")
     return 0
 
 

@@ -2,7 +2,8 @@
 
 ``extract_keypoints(video)`` is the stage's entry point; modules: ``track`` (Track2D and its
 file format), ``blazepose`` (BlazePose-33 → lift layout), ``extract`` (MediaPipe in one
-process), ``parallel`` (split over worker processes), ``cache`` (on-disk cache), ``cli``.
+process), ``parallel`` (split over worker processes, started by ``worker_entry``; ``balance``
+sizes their shares), ``cache`` (on-disk cache), ``cli``.
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ import numpy as np
 from .. import errors
 from ..progress import CancelToken, ProgressFn, check_cancel, no_progress
 from ..video import open_video
+from .balance import FrameCosts, shares
 from .extract import (
     DetectorSettings,
     FrameRows,
@@ -109,6 +110,8 @@ class _Pool:
     counts: dict = field(default_factory=dict)  # wid -> rows so far
     ranges: dict = field(default_factory=dict)  # wid -> (warm, a, b)
     cpu: dict = field(default_factory=dict)  # wid -> worker CPU-s at ready, first row, end
+    arrived: dict = field(default_factory=dict)  # wid -> time.monotonic() of its rows
+    own_done: float = 0.0  # time.monotonic() when this process had tracked its share
 
 
 def run(
@@ -216,15 +219,15 @@ def _start_pool(plan: Plan, n: int) -> _Pool:
 
 def _run_parallel(plan, pool: _Pool, total, progress, cancel) -> tuple[dict, list[int]]:
     own_end, assigned = plan.stop, False
-    rows = FrameRows()
+    rows, costs = FrameRows(), FrameCosts()
     with (
         open_video(plan.video, image_fps=plan.image_fps) as source,
         make_pose(plan.settings) as pose,
     ):
-        for frame in source.frames(plan.start, plan.stop, plan.stride):
+        for frame in costs.timed(source.frames(plan.start, plan.stop, plan.stride)):
             _drain(pool, block=False)
             if not assigned and _all_ready(pool):
-                own_end, assigned = _assign(plan, pool, frame.index), True
+                own_end, assigned = _assign(plan, pool, frame.index, costs), True
             if own_end is not None and frame.index >= own_end:
                 break
             check_cancel(cancel)
@@ -232,6 +235,7 @@ def _run_parallel(plan, pool: _Pool, total, progress, cancel) -> tuple[dict, lis
             rows.add(frame, result, frame.image.shape[1], frame.image.shape[0])
             progress(min((len(rows) + sum(pool.counts.values())) / total, 1.0))
         failed = [i for i in source.failed if own_end is None or i < own_end]
+    pool.own_done = time.monotonic()
     if not assigned:
         _send_quit(pool)
     parts = [rows.arrays()]
@@ -259,12 +263,14 @@ def _log_worker_cpu(pool: _Pool) -> None:
             "first": first,
             "end": end,
             "rows": pool.counts.get(wid, 0),
+            # s from this process's last row to the worker's rows (< 0: the worker was first)
+            "finish_gap_s": pool.arrived.get(wid, pool.own_done) - pool.own_done,
         }
         LOG.debug(
             "worker %d: start %.3f CPU-s, to its first row %.3f (decode to %d, warm up to %d), "
-            "%d other rows %.3f",
+            "%d other rows %.3f; rows %+.2f s after ours",
             *(wid, phases["start"], phases["to_first_row"], warm, first),
-            *(phases["rows"] - 1, phases["other_rows"]),
+            *(phases["rows"] - 1, phases["other_rows"], phases["finish_gap_s"]),
             extra={"worker_cpu": phases},
         )
 
@@ -274,22 +280,27 @@ def _all_ready(pool: _Pool) -> bool:
     return bool(pool.ready) and alive - pool.unavailable <= pool.ready
 
 
-def _assign(plan: Plan, pool: _Pool, here: int) -> int | None:
+def _assign(plan: Plan, pool: _Pool, here: int, costs: FrameCosts) -> int | None:
     """Split the plan's frames from ``here`` on among this process and the ready workers.
 
-    Returns this process's end frame (None if it keeps everything).
+    Every party should finish at the same time (:mod:`.balance`). Returns this process's end
+    frame (None if it keeps everything).
     """
     remaining = plan.count(here)
     wids = sorted(pool.ready)
     parties = len(wids) + 1
-    if remaining < parties * MIN_FRAMES_PER_WORKER:
+    extra = [  # frames each worker does before its first row (its range starts ~k/parties in)
+        WARMUP_FRAMES
+        + costs.extra_frames(here + k * remaining // parties * plan.stride, plan.stride)
+        for k in range(1, parties)
+    ]
+    own, rows = shares(remaining, extra)
+    if min(rows) < MIN_FRAMES_PER_WORKER:  # a worker would start too late to help
         _send_quit(pool)
         return None
-    own = -(-(remaining + len(wids) * WARMUP_FRAMES) // parties)  # workers also warm up
-    share = -(-(remaining - own) // len(wids))
     bound = here + own * plan.stride
-    for k, wid in enumerate(wids):
-        end = plan.stop if k == len(wids) - 1 else bound + share * plan.stride
+    for wid, count in zip(wids, rows, strict=True):
+        end = plan.stop if wid == wids[-1] else bound + count * plan.stride
         warm = max(plan.start, bound - WARMUP_FRAMES * plan.stride)
         pool.ranges[wid] = (warm, bound, end)
         pool.orders[wid - 1].put((warm, bound, end))
@@ -322,6 +333,7 @@ def _drain(pool: _Pool, block: bool) -> None:
             pool.counts[wid] = message[2]
         elif kind == "result":
             pool.done[wid] = (message[2], message[3])
+            pool.arrived[wid] = time.monotonic()
             pool.cpu[wid] += message[4]
             pool.counts[wid] = len(message[2]["frame_indices"])
         elif kind == "error":
