@@ -127,6 +127,28 @@ class LIFT_PG_settings(bpy.types.PropertyGroup):
         max=300.0,
         unit="CAMERA",
     )
+    camera_height: FloatProperty(
+        name="Camera Height",
+        description=(
+            "How high the camera was above the floor; fixes the scene's scale. "
+            "0: estimate from the actor's height or the lifter's body size"
+        ),
+        default=0.0,
+        min=0.0,
+        max=50.0,
+        unit="LENGTH",
+    )
+    actor_height: FloatProperty(
+        name="Actor Height",
+        description=(
+            "The filmed person's standing height; one video cannot tell a small near person "
+            "from a tall far one, so this fixes the motion's scale. 0: use the lifter's body size"
+        ),
+        default=0.0,
+        min=0.0,
+        max=2.5,
+        unit="LENGTH",
+    )
     smoothing: EnumProperty(
         name="Smoothing",
         description="How joint motion is filtered over time",

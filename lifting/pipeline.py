@@ -60,7 +60,10 @@ class PipelineSettings:
     ``foot_lock`` (auto | always | never); ``in_place``: keep the root over the origin;
     ``focal_px``: the camera's focal length in pixels, or ``focal_35mm``: in millimetres,
     full-frame equivalent (36 mm wide); both None = the world stage's default;
-    ``camera_height``: metres, None = estimate; ``cache_dir``: the keypoint disk cache;
+    ``camera_height``: metres, None = estimate; ``subject_height``: the actor's standing height
+    in metres (fixes the scale when the camera height is unknown), None = the lifter's body size;
+    ``tilt``: the camera's downward tilt in degrees, None = estimate from the feet;
+    ``cache_dir``: the keypoint disk cache;
     ``adapt_minutes``: > 0 adapts the lifter to this clip's 2D for that long before lifting
     (:mod:`lifting.adapt`; needs PyTorch; adapted weights cached per clip), 0 = off.
     """
@@ -78,6 +81,8 @@ class PipelineSettings:
     focal_px: float | None = None
     focal_35mm: float | None = None
     camera_height: float | None = None
+    subject_height: float | None = None
+    tilt: float | None = None
     cache_dir: str | None = None
     adapt_minutes: float = 0.0
 
@@ -250,6 +255,8 @@ def world(settings: PipelineSettings, track, pose, progress, cancel):
         track,
         focal_px=focal_px(settings, track),
         camera_height=settings.camera_height,
+        subject_height=settings.subject_height,
+        tilt=settings.tilt,
         in_place=settings.in_place,
         smoothing=settings.smoothing,
         strength=settings.strength,
@@ -315,6 +322,16 @@ def run_pipeline(
             f"The frame range {settings.start}-{settings.end} is empty: choose an end frame "
             "after the start frame."
         )
+    from .motion.world import check_settings
+
+    check_settings(
+        focal_px=settings.focal_px,
+        camera_height=settings.camera_height,
+        tilt=settings.tilt,
+        strength=settings.strength,
+        subject_height=settings.subject_height,
+        foot_lock=settings.foot_lock,
+    )
     adapting = settings.adapt_minutes > 0
     if adapting:
         from .adapt import require_torch

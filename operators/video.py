@@ -39,6 +39,8 @@ def pipeline_settings(props, *, cache: str | None = None, cpu: bool = False) -> 
         foot_lock=props.foot_lock,
         in_place=props.root_motion == "IN_PLACE",
         focal_35mm=None if props.auto_focal else float(props.focal_length),
+        camera_height=float(props.camera_height) or None,
+        subject_height=float(props.actor_height) or None,
         cache_dir=cache,
         adapt_minutes=float(props.adapt_minutes) if props.adapt_to_video else 0.0,
     )

@@ -48,6 +48,9 @@ class LIFT_PT_main(bpy.types.Panel):
         sub.enabled = not settings.auto_focal
         sub.prop(settings, "focal_length")
         col = body.column(align=True)
+        col.prop(settings, "actor_height")
+        col.prop(settings, "camera_height")
+        col = body.column(align=True)
         col.prop(settings, "smoothing")
         sub = col.column()
         sub.enabled = settings.smoothing != "none"

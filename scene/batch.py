@@ -42,6 +42,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--in-place", action="store_true", help="keep the body over the origin")
     parser.add_argument("--focal-mm", type=float, default=None, help="35 mm-equivalent focal")
     parser.add_argument("--camera-height", type=float, default=None, help="metres")
+    parser.add_argument(
+        "--actor-height",
+        type=float,
+        default=None,
+        help="the actor's standing height in metres (fixes the scale; default: estimated)",
+    )
+    parser.add_argument(
+        "--tilt", type=float, default=None, help="camera tilt, degrees down (default: estimated)"
+    )
     parser.add_argument("--cpu", action="store_true", help="run the lifter on the CPU")
     parser.add_argument(
         "--body",
@@ -100,6 +109,8 @@ def settings_from_args(args, video: Path) -> PipelineSettings:
         in_place=args.in_place,
         focal_35mm=args.focal_mm,
         camera_height=args.camera_height,
+        subject_height=args.actor_height,
+        tilt=args.tilt,
     )
 
 

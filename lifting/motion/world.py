@@ -126,6 +126,27 @@ def _check_inputs(
         raise MotionSettingsError(
             f"The keypoint track's frame rate is {track.fps}: give the clip's fps (e.g. 30)."
         )
+    check_settings(
+        focal_px=focal_px,
+        camera_height=camera_height,
+        tilt=tilt,
+        strength=strength,
+        subject_height=subject_height,
+        foot_lock=foot_lock,
+    )
+
+
+def check_settings(
+    *,
+    focal_px=None,
+    camera_height=None,
+    tilt=None,
+    strength=0.5,
+    subject_height=None,
+    foot_lock="auto",
+) -> None:
+    """Raise MotionSettingsError for a setting :func:`to_world` cannot use (callers check
+    before slow stages, so a typo does not cost a whole keypoint extraction)."""
     if focal_px is not None and not focal_px > 0:
         raise MotionSettingsError(f"Focal length {focal_px} px must be positive (or auto).")
     if camera_height is not None and not camera_height > 0.1:

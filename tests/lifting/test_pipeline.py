@@ -2,7 +2,7 @@
 
 import pytest
 
-from lifting.errors import EmptyVideoError, VideoNotFoundError
+from lifting.errors import EmptyVideoError, MotionSettingsError, VideoNotFoundError
 from lifting.pipeline import PipelineSettings, run_pipeline, single_thread_torch, video_identity
 
 
@@ -14,6 +14,19 @@ def test_missing_and_empty_inputs_fail_before_any_stage(tmp_path):
     (tmp_path / "a.mp4").write_bytes(b"x")
     with pytest.raises(EmptyVideoError, match="frame range"):
         run_pipeline(PipelineSettings(video=str(tmp_path / "a.mp4"), start=5, end=5))
+
+
+def test_bad_motion_settings_fail_before_any_stage(tmp_path):
+    video = tmp_path / "a.mp4"
+    video.write_bytes(b"not a video: detection would fail if it ran")
+    for bad, match in (
+        ({"subject_height": 0.3}, "Subject height"),
+        ({"camera_height": -1.0}, "Camera height"),
+        ({"tilt": 95.0}, "tilt"),
+        ({"strength": 2.0}, "strength"),
+    ):
+        with pytest.raises(MotionSettingsError, match=match):
+            run_pipeline(PipelineSettings(video=str(video), **bad))
 
 
 def test_video_identity_changes_with_the_file(tmp_path):

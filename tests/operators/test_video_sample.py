@@ -91,6 +91,11 @@ def test_changing_smoothing_reruns_only_the_world_stage(sample_video):
     assert not np.allclose(again.motion.joints, first.motion.joints)
     moved = run_pipeline(replace(settings, start=1))
     assert moved.cached == ()
+    # The actor's height reaches the world stage and sets the motion's scale.
+    for height in (1.5, 1.85):
+        sized = run_pipeline(replace(settings, subject_height=height))
+        assert sized.cached == ("detect", "lift")
+        assert sized.motion.report.camera["subject_height_m"] == pytest.approx(height, rel=1e-3)
 
 
 @pytest.mark.slow

@@ -56,6 +56,7 @@ def test_panel_shows_every_setting_and_the_button(registered):
     props = {c[1] for c in calls if c[0] == "prop"}
     assert props == {
         "video_path", "frame_start", "frame_end", "model", "auto_focal", "focal_length",
+        "actor_height", "camera_height",
         "smoothing", "strength", "foot_lock", "root_motion", "follow_video", "body_mesh",
         "smpl_path", "target_rig", "adapt_to_video", "adapt_minutes",
     }  # fmt: skip
