@@ -45,10 +45,10 @@ from .extract import (
     track_frame,
 )
 
-# Tracker frames each worker runs before its range. On the sample clip looped, a worker's rows
-# agree with a single process to 0.06 px median (p95 0.5 px) with 15, 0.04 px (0.2 px) with 30,
-# against a 3.5 px error of the detector itself (docs/benchmarks.md ## Keypoints); each frame
-# costs ~11 CPU-ms.
+# Tracker frames each worker runs before its range, ~11 CPU-ms each. On the sample clip played
+# twice, a worker's first 60 rows agree with a single process to 0.04 px median, p95 0.35 px
+# with 15 (0.03 / 0.18 px with 30), against the detector's own 3.5 px error
+# (`python -m bench.keypoints --seam`, docs/benchmarks.md ## Keypoints).
 WARMUP_FRAMES = 15
 MIN_FRAMES_PER_WORKER = 60  # below this a worker costs more than it saves (start + warm-up)
 # Shorter plans run in one process: a worker needs ~0.5 s to start, so on a short clip it would
