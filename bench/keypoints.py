@@ -140,6 +140,7 @@ def measure(video: Path, n: int, cores: int, rounds: int) -> dict:
     fps: dict[str, list[float]] = {"bare": [], "one": [], "all": []}
     cpu_ms: dict[str, list[float]] = {"bare": [], "one": [], "all": []}
     children_ms: list[float] = []  # of "all": the workers' share of cpu_ms
+    main_row_ms: list[float] = []  # of "all": this process's CPU per row it tracked itself
     workers = WorkerCpu()
     log = logging.getLogger("lifting.keypoints.parallel")
     log.addHandler(workers)
@@ -159,7 +160,11 @@ def measure(video: Path, n: int, cores: int, rounds: int) -> dict:
             print(f"  {name:5s} {n / seconds:6.1f} frames/s, {cpu_ms[name][-1]:.1f} CPU ms/frame")
             if name == "all":
                 children_ms.append((cpu_seconds("children") - children) / n * 1000)
-                for p in workers.phases[logged:]:
+                phases = workers.phases[logged:]
+                own_rows = min((p["first"] for p in phases), default=n)
+                main_row_ms.append((cpu_ms[name][-1] - children_ms[-1]) * n / own_rows)
+                print(f"        this process: {own_rows} rows, {main_row_ms[-1]:.1f} CPU ms/row")
+                for p in phases:
                     print(
                         f"        worker CPU-s: start {p['start']:.3f}, to its first row "
                         f"{p['to_first_row']:.3f} (decode to {p['warm']}, warm up to "
@@ -176,6 +181,7 @@ def measure(video: Path, n: int, cores: int, rounds: int) -> dict:
         "fps_runs": fps,
         "cpu_ms_per_frame_runs": cpu_ms,  # all processes, workers included
         "cpu_ms_per_frame_all_workers_runs": children_ms,  # of "all", in worker processes
+        "cpu_ms_per_own_row_all_main_runs": main_row_ms,  # of "all", the calling process
         "worker_cpu_s_by_phase": workers.phases,  # lifting.keypoints.parallel DEBUG records
         "fps_best": best,
         "ratio_one_vs_bare": best["one"] / best["bare"],
