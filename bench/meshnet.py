@@ -73,6 +73,15 @@ def frames_per_second(net, inputs, repeats: int = 5) -> float:
     return repeats * len(inputs) / (time.perf_counter() - t0)
 
 
+def numpy_frames_per_second(net, inputs: np.ndarray, repeats: int = 5) -> float:
+    """Frames/s of the NumPy forward pass (``meshnet_numpy``) on ``inputs (B, 21, 6)``."""
+    net(inputs)
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        net(inputs)
+    return repeats * len(inputs) / (time.perf_counter() - t0)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=500)
@@ -152,7 +161,7 @@ def lifted_main(args) -> int:
     """The ``--lifted`` run (module docstring)."""
     import copy
 
-    from lifting.bodies.meshnet_infer import WEIGHTS
+    from lifting.bodies.meshnet_infer import WEIGHTS, load_meshnet
     from lifting.models import registry
     from lifting.train.meshnet_lifted import finetune, lifted_samples, scores
     from lifting.train.meshnet_train import load_weights
@@ -168,6 +177,15 @@ def lifted_main(args) -> int:
     results["val_frames"], results["lifter_mpjpe_mm"] = val["frames"], val["lifter_mpjpe_mm"]
     results["val_seconds"] = time.perf_counter() - t0
     print(f"validation: {val['frames']} frames, lifter MPJPE {val['lifter_mpjpe_mm']:.1f} mm")
+    probe = val["lifted"]["inputs"][:32]  # the batch predict_vertices uses
+    numpy_net = load_meshnet().net  # what the shipped extension runs
+    numpy_fps = numpy_frames_per_second(numpy_net, probe.numpy())
+    results["speed"] = {
+        "torch_fps": frames_per_second(net, probe),
+        "numpy_fps": numpy_fps,
+    }
+    results["speed"]["numpy_over_torch"] = numpy_fps / results["speed"]["torch_fps"]
+    print("speed", results["speed"])
     for kind in ("gt_noise", "lifted"):
         results["rows"][f"ik_fit/{kind}"] = fit_baseline(setup, val[kind])
         results["rows"][f"bundled/{kind}"] = scores(net, setup, val[kind])

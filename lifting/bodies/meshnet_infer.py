@@ -84,7 +84,7 @@ def load_meshnet(path=None, model: BodyModel | None = None) -> LoadedMeshNet:
     )
 
 
-def predict_vertices(net, lift2d: np.ndarray, joints3d: np.ndarray, width, height, *, batch=64):
+def predict_vertices(net, lift2d: np.ndarray, joints3d: np.ndarray, width, height, *, batch=32):
     """Vertices (T, N, 3), camera frame, root-relative metres, for a clip's 2D ``lift2d
     (T, 21, 3)`` (px + confidence, NaN where missing) in a ``width`` × ``height`` video and
     its lifted 3D ``joints3d (T, 21, 3)``. ``net``: inputs (B, 21, 6) → (B, N, 3).
