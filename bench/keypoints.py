@@ -167,8 +167,8 @@ def measure(video: Path, n: int, cores: int, rounds: int) -> dict:
                 for p in phases:
                     print(
                         f"        worker CPU-s: start {p['start']:.3f}, to its first row "
-                        f"{p['to_first_row']:.3f} (decode to {p['warm']}, warm up to "
-                        f"{p['first']}), {p['rows'] - 1} other rows {p['other_rows']:.3f}; "
+                        f"{p['to_first_row']:.3f} (warm-up frames {p['warm']}-{p['first']}), "
+                        f"{p['rows'] - 1} other rows {p['other_rows']:.3f}; "
                         f"its rows came {p['finish_gap_s']:+.2f} s after this process's"
                     )
     log.removeHandler(workers)

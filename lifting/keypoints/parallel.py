@@ -227,7 +227,8 @@ def _run_parallel(plan, pool: _Pool, total, progress, cancel) -> tuple[dict, lis
         for frame in costs.timed(source.frames(plan.start, plan.stop, plan.stride)):
             _drain(pool, block=False)
             if not assigned and _all_ready(pool):
-                own_end, assigned = _assign(plan, pool, frame.index, costs), True
+                seeks = source.info.kind == "images"  # image files are read, not decoded up to
+                own_end, assigned = _assign(plan, pool, frame.index, costs, seeks), True
             if own_end is not None and frame.index >= own_end:
                 break
             check_cancel(cancel)
@@ -257,7 +258,7 @@ def _log_worker_cpu(pool: _Pool) -> None:
             continue
         phases = {
             "start": cpu[0],  # interpreter, imports, graph
-            "to_first_row": cpu[1] - cpu[0],  # decode to `warm`, warm-up, model load, 1 row
+            "to_first_row": cpu[1] - cpu[0],  # decode up to `warm`, warm-up, model load, 1 row
             "other_rows": cpu[2] - cpu[1],
             "warm": warm,
             "first": first,
@@ -267,7 +268,7 @@ def _log_worker_cpu(pool: _Pool) -> None:
             "finish_gap_s": pool.arrived.get(wid, pool.own_done) - pool.own_done,
         }
         LOG.debug(
-            "worker %d: start %.3f CPU-s, to its first row %.3f (decode to %d, warm up to %d), "
+            "worker %d: start %.3f CPU-s, to its first row %.3f (warm-up frames %d-%d), "
             "%d other rows %.3f; rows %+.2f s after ours",
             *(wid, phases["start"], phases["to_first_row"], warm, first),
             *(phases["rows"] - 1, phases["other_rows"], phases["finish_gap_s"]),
@@ -280,18 +281,21 @@ def _all_ready(pool: _Pool) -> bool:
     return bool(pool.ready) and alive - pool.unavailable <= pool.ready
 
 
-def _assign(plan: Plan, pool: _Pool, here: int, costs: FrameCosts) -> int | None:
+def _assign(plan: Plan, pool: _Pool, here: int, costs: FrameCosts, seeks=False) -> int | None:
     """Split the plan's frames from ``here`` on among this process and the ready workers.
 
-    Every party should finish at the same time (:mod:`.balance`). Returns this process's end
-    frame (None if it keeps everything).
+    Every party should finish at the same time (:mod:`.balance`). ``seeks``: a worker reads
+    its first frame directly (image folders) instead of decoding every frame before it.
+    Returns this process's end frame (None if it keeps everything).
     """
     remaining = plan.count(here)
     wids = sorted(pool.ready)
     parties = len(wids) + 1
     extra = [  # frames each worker does before its first row (its range starts ~k/parties in)
         WARMUP_FRAMES
-        + costs.extra_frames(here + k * remaining // parties * plan.stride, plan.stride)
+        + costs.extra_frames(
+            0 if seeks else here + k * remaining // parties * plan.stride, plan.stride
+        )
         for k in range(1, parties)
     ]
     own, rows = shares(remaining, extra)
