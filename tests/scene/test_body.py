@@ -224,3 +224,19 @@ def test_meshnet_body_on_the_sample_clip(empty_scene, sample_result):
         assert blocks[1 + i].value == pytest.approx(1.0), i  # frame i shows its own key
     assert np.mean(errors) < 0.05, errors  # metres (3.1 cm with the weights of 2026-11-22)
     assert np.max(errors) < 0.08, errors
+
+
+def test_batch_body_choices_are_the_sidebar_ones(registered):
+    """batch.py --body offers every sidebar body (lower case) and maps it to the same kind."""
+    import argparse
+
+    from lift_mocap.scene import batch
+    from lift_mocap.scene.body import BODY_KINDS
+
+    parser = argparse.ArgumentParser()
+    batch.add_arguments(parser)
+    for kind in BODY_KINDS:
+        args = parser.parse_args(["in", "--out", "out", "--body", kind.lower()])
+        assert batch.apply_settings(args).body == kind
+    items = bpy.context.scene.lift.bl_rna.properties["body_mesh"].enum_items
+    assert [item.identifier for item in items] == list(BODY_KINDS)
