@@ -234,16 +234,18 @@ class Adapter:
         cancel: CancelToken | None = None,
         *,
         log_every: int = 25,
+        max_steps: int | None = None,
     ) -> dict:
-        """Adapt until ``budget_s`` seconds of wall time have passed (at least one step).
-        Returns ``{"steps", "seconds", "history"}``; raises Cancelled when ``cancel`` is set."""
+        """Adapt until ``budget_s`` seconds of wall time have passed (at least one step) or
+        ``max_steps`` steps were made. Returns ``{"steps", "seconds", "history"}``; raises
+        Cancelled when ``cancel`` is set."""
         t0 = time.monotonic()
         acc: dict[str, float] = {}
         n = 0
         while True:
             check_cancel(cancel)
             fraction = (time.monotonic() - t0) / max(budget_s, 1e-9)
-            if self.steps and fraction >= 1.0:
+            if self.steps and (fraction >= 1.0 or (max_steps and self.steps >= max_steps)):
                 break
             for k, v in self.step(fraction).items():
                 acc[k] = acc.get(k, 0.0) + v
