@@ -82,6 +82,18 @@ def numpy_frames_per_second(net, inputs: np.ndarray, repeats: int = 5) -> float:
     return repeats * len(inputs) / (time.perf_counter() - t0)
 
 
+def numpy_peak_mb(net, inputs: np.ndarray) -> float:
+    """Peak MB NumPy allocates (tracemalloc) during one NumPy forward pass on ``inputs``."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        net(inputs)
+        return tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=500)
@@ -183,6 +195,8 @@ def lifted_main(args) -> int:
     results["speed"] = {
         "torch_fps": frames_per_second(net, probe),
         "numpy_fps": numpy_fps,
+        "numpy_peak_mb_per_batch": numpy_peak_mb(numpy_net, probe.numpy()),
+        "batch": len(probe),
     }
     results["speed"]["numpy_over_torch"] = numpy_fps / results["speed"]["torch_fps"]
     print("speed", results["speed"])
