@@ -94,10 +94,13 @@ class Adapter:
     """Adapts copies of ``pose_model`` / ``traj_model`` to ``clips``; call :meth:`run`.
 
     ``source_clips``: mocap clips (:func:`lifting.mocap.dataset.load_split`) for the supervised
-    batches, or None when no mocap is available.
+    batches, or None when no mocap is available; ``source_weights``: sampling weight per clip
+    source (``{"cmu": 2.0}``; default 1, i.e. in proportion to frames).
     """
 
-    def __init__(self, pose_model, traj_model, clips, source_clips=None, config=None):
+    def __init__(
+        self, pose_model, traj_model, clips, source_clips=None, config=None, *, source_weights=None
+    ):
         self.cfg = config or AdaptConfig()
         if not clips:
             raise ValueError("no clips to adapt to")
@@ -128,7 +131,7 @@ class Adapter:
         if source_clips:
             from ..train.windows import ChunkSampler
 
-            self.sampler = ChunkSampler(source_clips, self.pad, self.cfg.out_frames)
+            self.sampler = ChunkSampler(source_clips, self.pad, self.cfg.out_frames, source_weights)
         self.teacher = self.student = None
         if self.cfg.teacher_student:
             self.teacher, self.student = ts.Teacher(), ts.Student()
@@ -242,15 +245,20 @@ class Adapter:
         t0 = time.monotonic()
         acc: dict[str, float] = {}
         n = 0
+
+        def spent() -> float:  # the budget is whichever of time and steps runs out first
+            f = (time.monotonic() - t0) / max(budget_s, 1e-9)
+            return max(f, self.steps / max_steps) if max_steps else f
+
         while True:
             check_cancel(cancel)
-            fraction = (time.monotonic() - t0) / max(budget_s, 1e-9)
-            if self.steps and (fraction >= 1.0 or (max_steps and self.steps >= max_steps)):
+            fraction = spent()
+            if self.steps and fraction >= 1.0:
                 break
             for k, v in self.step(fraction).items():
                 acc[k] = acc.get(k, 0.0) + v
             n += 1
-            progress(min(1.0, (time.monotonic() - t0) / max(budget_s, 1e-9)))
+            progress(min(1.0, spent()))
             if n == log_every:
                 self.history.append({"step": self.steps, **{k: v / n for k, v in acc.items()}})
                 acc, n = {}, 0

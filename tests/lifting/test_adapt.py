@@ -137,3 +137,24 @@ def test_teacher_student_regulariser_runs_every_term(track, mocap_dir):
         for a, b in zip(pose.state_dict().values(), adapter.pose.state_dict().values(), strict=True)
     )
     assert changed
+
+
+@pytest.mark.slow
+def test_pipeline_adapts_before_lifting(tmp_path, monkeypatch, mocap_dir):
+    from lifting.mocap.dataset import default_cache_dir
+    from lifting.pipeline import PipelineSettings, clear_cache, run_pipeline
+
+    mocap_cache = default_cache_dir()
+    mocap_cache.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "mocap").symlink_to(mocap_cache)  # adapted weights in tmp, mocap cache shared
+    monkeypatch.setenv("LIFT_CACHE", str(tmp_path))
+    clear_cache()
+    stages = []
+    result = run_pipeline(
+        PipelineSettings(video=str(VIDEO), adapt_minutes=0.05), lambda s, f: stages.append(s)
+    )
+    assert "adapt" in stages and stages.index("adapt") < stages.index("lift")
+    assert result.pose.model.endswith("-adapted")
+    assert result.motion.joints.shape == (len(result.track), 21, 3)
+    assert any((tmp_path / "adapt").iterdir())
+    clear_cache()
