@@ -110,6 +110,11 @@ def main(argv=None) -> int:
     parser.add_argument("--val-stride", type=int, default=4, help="--lifted: every n-th frame")
     parser.add_argument("--finetune-minutes", type=float, default=0.0)
     parser.add_argument("--finetune-steps", type=int, default=2000)
+    parser.add_argument(
+        "--match-scale",
+        action="store_true",
+        help="fine-tune towards targets scaled to the lifter's size (meshnet_lifted.finetune)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     if args.lifted:
@@ -200,7 +205,13 @@ def lifted_main(args) -> int:
     }
     results["speed"]["numpy_over_torch"] = numpy_fps / results["speed"]["torch_fps"]
     print("speed", results["speed"])
-    for kind in ("gt_noise", "lifted"):
+    factor = val["lifted"]["scale"][:, None, None]
+    val["lifted_scaled"] = {  # targets at the size the lifter gave the body
+        **val["lifted"],
+        "vertices": factor * val["lifted"]["vertices"],
+        "joints": factor * val["lifted"]["joints"],
+    }
+    for kind in ("gt_noise", "lifted", "lifted_scaled"):
         results["rows"][f"ik_fit/{kind}"] = fit_baseline(setup, val[kind])
         results["rows"][f"bundled/{kind}"] = scores(net, setup, val[kind])
         print(kind, results["rows"][f"ik_fit/{kind}"], results["rows"][f"bundled/{kind}"])
@@ -213,11 +224,11 @@ def lifted_main(args) -> int:
         budget = args.finetune_minutes * 60 - (time.perf_counter() - t0)
         history = finetune(
             setup, tuned, train["lifted"], train_clips, steps=args.finetune_steps,
-            max_seconds=budget,
+            max_seconds=budget, match_scale=args.match_scale,
         )  # fmt: skip
         results["finetune_steps"] = len(history)
         results["finetune_seconds"] = time.perf_counter() - t0
-        for kind in ("gt_noise", "lifted"):
+        for kind in ("gt_noise", "lifted", "lifted_scaled"):
             results["rows"][f"finetuned/{kind}"] = scores(tuned, setup, val[kind])
             print("fine-tuned", kind, results["rows"][f"finetuned/{kind}"])
         if args.save:
@@ -232,9 +243,11 @@ def lifted_main(args) -> int:
             standard = validation_set(setup, load_split("val"), args.val_frames)
             card["validation"] = {**card["validation"], **evaluate(tuned, setup, standard)}
             OUT.mkdir(parents=True, exist_ok=True)
-            save_weights(tuned, config, OUT / "meshnet_finetuned.npz", card)
+            name = "meshnet_finetuned_scaled.npz" if args.match_scale else "meshnet_finetuned.npz"
+            save_weights(tuned, config, OUT / name, card)
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "meshnet_lifted.json").write_text(json.dumps(results, indent=2) + "\n")
+    name = "meshnet_lifted_scaled.json" if args.match_scale else "meshnet_lifted.json"
+    (OUT / name).write_text(json.dumps(results, indent=2) + "\n")
     return 0
 
 

@@ -50,7 +50,9 @@ def lifted_samples(
 
     Returns ``{"lifted": batch, "gt_noise": batch, "lifter_mpjpe_mm": float, "frames": int}``;
     a batch is ``{"inputs" (N, 21, 6), "vertices" (N, V, 3), "joints" (N, 21, 3)}`` torch
-    float32, camera frame, root-relative metres (the layout of ``make_mesh_batch``).
+    float32, camera frame, root-relative metres (the layout of ``make_mesh_batch``), plus
+    ``"scale" (N,)``: the least-squares factor from the true joints to the lifted ones over the
+    sample's window (the size the lifter gave the body).
     """
     posed = [_pose_clip(body, c.joints, stride) for c in clips]
     body_clips = [
@@ -59,7 +61,8 @@ def lifted_samples(
     ]
     ev = make_eval_set(body_clips, window=window, seed=seed)
     rng = np.random.default_rng([seed, 2])
-    parts = {k: [] for k in ("lifted", "noisy3d", "twod", "conf", "target", "vertices")}
+    keys = ("lifted", "noisy3d", "twod", "conf", "target", "vertices", "scale")
+    parts = {k: [] for k in keys}
     for i, target in enumerate(ev.target):
         verts, joints = posed[ev.clip[i]]
         start, t = int(ev.start[i]), len(target)
@@ -78,6 +81,9 @@ def lifted_samples(
         parts["noisy3d"].append(target[pick] + rng.normal(0.0, LIFT_NOISE, target[pick].shape))
         parts["twod"].append(noisy[pick, :, :2])
         parts["conf"].append(noisy[pick, :, 2])
+        lifted3d = pose.joints3d.astype(np.float64)  # the window's size as the lifter sees it
+        scale = (lifted3d * target).sum() / max(float(np.square(target).sum()), 1e-12)
+        parts["scale"].append(np.full(len(pick), scale))
     cat = {k: np.concatenate(v) for k, v in parts.items()}
     out = {"frames": len(cat["target"])}
     out["lifter_mpjpe_mm"] = 1000 * float(
@@ -88,6 +94,7 @@ def lifted_samples(
             "inputs": torch.from_numpy(normalise_inputs(cat["twod"], cat["conf"], three_d)),
             "vertices": torch.from_numpy(cat["vertices"].astype(np.float32)),
             "joints": torch.from_numpy(cat["target"].astype(np.float32)),
+            "scale": torch.from_numpy(cat["scale"].astype(np.float32)),
         }
     return out
 
@@ -111,11 +118,22 @@ def scores(net, setup, batch: dict, chunk: int = 200) -> dict:
 
 
 def finetune(
-    setup, net, lifted: dict, clips, *, steps: int, max_seconds=None, lr=3e-4, progress=print
+    setup,
+    net,
+    lifted: dict,
+    clips,
+    *,
+    steps: int,
+    max_seconds=None,
+    lr=3e-4,
+    match_scale: bool = False,
+    progress=print,
 ):
     """Continue training ``net`` (warm start) with half of every batch from ``lifted`` (samples
     with a real lifter's 3D, :func:`lifted_samples` on training clips) and half fresh ground
     truth + noise batches of ``clips`` (``make_mesh_batch``), same losses as training.
+    ``match_scale``: the lifter-output samples' targets are scaled to the size the lifter gave
+    the body (``scale``), so the net learns shape and pose, not the one body's size.
     Returns the loss history (one entry per step taken)."""
     c = setup.config
     opt = torch.optim.Adam(net.parameters(), lr=lr)
@@ -129,8 +147,11 @@ def finetune(
             break
         fresh = make_mesh_batch(setup.body, sample_frames(clips, half, rng), rng)
         pick = torch.from_numpy(rng.choice(len(lifted["inputs"]), c.batch - half))
+        factor = lifted["scale"][pick, None, None] if match_scale else 1.0
         batch = {
-            k: torch.cat([fresh[k], lifted[k][pick]]) for k in ("inputs", "vertices", "joints")
+            "inputs": torch.cat([fresh["inputs"], lifted["inputs"][pick]]),
+            "vertices": torch.cat([fresh["vertices"], factor * lifted["vertices"][pick]]),
+            "joints": torch.cat([fresh["joints"], factor * lifted["joints"][pick]]),
         }
         losses = mesh_losses(net(batch["inputs"]), batch, setup.faces, setup.edges, setup.regressor)
         total = sum(c.weights[k] * v for k, v in losses.items())
