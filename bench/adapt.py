@@ -169,6 +169,7 @@ def main() -> int:
     ap.add_argument("--only-train", action="store_true")
     ap.add_argument("--redo", nargs="*", default=[], help="rows to compute again")
     ap.add_argument("--adapt-steps", type=int, default=1500, help="steps of every adapted row")
+    ap.add_argument("--seed", type=int, default=0, help="adaptation seed (rows get a suffix)")
     ap.add_argument(
         "--product",
         type=float,
@@ -202,6 +203,8 @@ def main() -> int:
 
     def row(name, compute):
         """Each row is computed once and kept in <out>/rows/<name>.json (re-run with --redo)."""
+        if args.seed and name != "source":
+            name = f"{name}-seed{args.seed}"
         path = out / "rows" / f"{name}.json"
         if path.exists() and name not in args.redo:
             rows[name] = json.loads(path.read_text())
@@ -219,6 +222,8 @@ def main() -> int:
         }
 
     def adapted_row(cfg, seconds=1e9, max_steps=None, source=bandai, weights=None):
+        cfg.seed = args.seed
+
         def compute():
             ad = Adapter(pose, traj, clips, source, cfg, source_weights=weights)
             run = ad.run(seconds, max_steps=max_steps)
@@ -249,6 +254,9 @@ def main() -> int:
         adapted_row(AdaptConfig(w_backproj=0.0, w_bone=0.0), 1e9, n, bandai + cmu, {"cmu": half}),
     )
     row("backproj+ts", adapted_row(AdaptConfig(teacher_student=True), 1e9, n))
+    if args.seed:
+        print(json.dumps({k: v["metrics"]["noisy"]["cmu"] for k, v in rows.items()}))
+        return 0
     row("upper", lambda: {"metrics": evaluate(load_pair(out, "upper")[0], sets), "seconds": 0.0})
     result = {"args": vars(args), "rows": rows, "target_frames": sum(len(c.inputs) for c in clips)}
     (out / "adapt.json").write_text(json.dumps(result, indent=2))
