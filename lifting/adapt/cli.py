@@ -30,6 +30,13 @@ def add_arguments(parser) -> None:
     a("--force", action="store_true", help="overwrite --out if it exists")
     a("--cache-dir", default=None, help="folder for adapted weights (default: the user cache)")
     a("--mocap-dir", default=None, help="mocap for the supervised batches (default ../shared)")
+    a(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (default 1: the networks are small, and more threads spin-wait "
+        "on a busy machine)",
+    )
 
 
 def _progress_printer():
@@ -45,9 +52,14 @@ def _progress_printer():
 
 
 def main(args) -> int:
-    from . import adapt, lift_adapted
+    from . import adapt, lift_adapted, require_torch
     from .api import read_clip
     from .loop import AdaptConfig
+
+    require_torch()
+    import torch
+
+    torch.set_num_threads(max(1, args.threads))
 
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and not args.force:
