@@ -87,6 +87,11 @@ def add_arguments(parser) -> None:
         "(e.g. lifting/weights); used only when the run has no checkpoint yet",
     )
     a("--init-name", default=None, help="model name in --init (default: --name)")
+    a(
+        "--freeze-bn",
+        action="store_true",
+        help="train in eval mode: batch norm keeps its running statistics (fine-tuning phase)",
+    )
     a("--no-final-eval", action="store_true", help="skip the full evaluation at the end")
 
 
@@ -128,6 +133,7 @@ def config_from_args(args) -> TrainConfig:
         threads=args.threads,
         init=args.init,
         init_name=args.init_name,
+        freeze_bn=args.freeze_bn,
     )
 
 

@@ -12,6 +12,9 @@ class TrainConfig:
     The learning rate decays exponentially from ``lr`` to ``lr * lr_final`` and the batch-norm
     momentum from ``bn_momentum`` to ``bn_momentum_final`` over the run (its step budget, or its
     time budget when ``minutes`` is set), so a resumed run continues the same schedule.
+    ``freeze_bn``: train with every model in eval mode (batch norm uses and keeps its running
+    statistics, no dropout) — a fine-tuning phase that fits the weights to the statistics the
+    model is evaluated with.
     """
 
     out: str = "out/train"
@@ -51,6 +54,7 @@ class TrainConfig:
     threads: int = 1
     init: str | None = None
     init_name: str | None = None
+    freeze_bn: bool = False
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:

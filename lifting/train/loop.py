@@ -194,7 +194,7 @@ class Trainer:
         losses = {"data_s": (time.monotonic() - t0) / 1000}  # logged ×1000 like the losses
         p, n = self.pad, self.cfg.out_frames
         for role, model in self.models.items():
-            model.train()
+            model.train(not self.cfg.freeze_bn)
             if role == "baseline":
                 # A single-frame model gains little from neighbouring frames of one chunk: it
                 # sees every k-th output frame, which keeps its cost small beside the TCN.

@@ -130,3 +130,18 @@ def test_warm_start_loads_exported_weights(clips, tmp_path):
         wider.warm_start(weights, "smoke")
     with pytest.raises(FileNotFoundError, match="no other"):
         wider.warm_start(weights, "other")
+
+
+def test_freeze_bn_keeps_running_statistics(clips, tmp_path):
+    """``freeze_bn``: the weights learn, the batch-norm running statistics stay as they were."""
+    train, _ = clips
+    trainer = Trainer(_config(tmp_path, 5, baseline=False, freeze_bn=True), train)
+    bn = trainer.models["pose"].expand_bn
+    mean, weight = bn.running_mean.clone(), trainer.models["pose"].expand_conv.weight.clone()
+    trainer.run()
+    torch.testing.assert_close(bn.running_mean, mean)
+    assert not torch.equal(trainer.models["pose"].expand_conv.weight, weight)
+    moving = Trainer(_config(tmp_path / "b", 5, baseline=False), train)
+    before = moving.models["pose"].expand_bn.running_mean.clone()
+    moving.run()
+    assert not torch.equal(moving.models["pose"].expand_bn.running_mean, before)
