@@ -51,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tilt", type=float, default=None, help="camera tilt, degrees down (default: estimated)"
     )
+    parser.add_argument(
+        "--adapt-minutes",
+        type=float,
+        default=0.0,
+        help="adapt the lifter to each video for this long first (needs PyTorch; 0 = off)",
+    )
     parser.add_argument("--cpu", action="store_true", help="run the lifter on the CPU")
     parser.add_argument(
         "--body",
@@ -111,6 +117,7 @@ def settings_from_args(args, video: Path) -> PipelineSettings:
         camera_height=args.camera_height,
         subject_height=args.actor_height,
         tilt=args.tilt,
+        adapt_minutes=args.adapt_minutes,
     )
 
 

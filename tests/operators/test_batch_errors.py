@@ -54,3 +54,19 @@ def test_arguments_after_the_double_dash(addon):
     assert entry.script_arguments(blender_argv) == ["in.mp4", "--out", "o"]
     assert entry.script_arguments(["batch.py", "in.mp4", "--out", "o"]) == ["in.mp4", "--out", "o"]
     assert entry.import_extension() is addon  # reuses the package already imported
+
+
+def test_scale_and_adaptation_options_reach_the_pipeline_settings(addon):
+    import argparse
+
+    from lift_mocap.scene import batch
+
+    parser = argparse.ArgumentParser()
+    batch.add_arguments(parser)
+    args = parser.parse_args(
+        ["in", "--out", "o", "--actor-height", "1.7", "--tilt", "12", "--adapt-minutes", "2"]
+    )
+    settings = batch.settings_from_args(args, Path("in.mp4"))
+    assert (settings.subject_height, settings.tilt, settings.adapt_minutes) == (1.7, 12.0, 2.0)
+    plain = batch.settings_from_args(parser.parse_args(["in", "--out", "o"]), Path("in.mp4"))
+    assert (plain.subject_height, plain.tilt, plain.adapt_minutes) == (None, None, 0.0)
