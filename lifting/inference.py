@@ -161,27 +161,43 @@ def lift(
         raise ClipTooShortError("The clip has no frames to lift; choose a longer frame range.")
     model = registry_for_clip(model, len(x))  # stills / very short clips: single-frame model
     pose_lifter, traj_lifter, card = load_lifters(model, device)
-    model_fps = float(card.get("fps") or 30.0)
     t = len(x)
-    n = t
-    if fps and abs(fps - model_fps) > 0.05 * model_fps and t > 1:
-        n = max(1, round((t - 1) * model_fps / fps) + 1)
-        x = resample_frames(x, n)
+    x = to_model_rate(x, fps, card)
     joints = _run(pose_lifter, x, progress, cancel, (0.0, 0.8))
     if traj_lifter is not None:
         root = _run(traj_lifter, x, progress, cancel, (0.8, 1.0))[:, 0]
     else:
-        root = np.zeros((n, 3), np.float32)
-    if n != t:
-        joints, root = resample_frames(joints, t), resample_frames(root, t)
-    joints[:, 0] = 0.0
+        root = np.zeros((len(x), 3), np.float32)
     progress(1.0)
+    name = card.get("name", registry_name(model))
+    return assemble_pose(joints, root, t, model=name, device=pose_lifter.device, fps=fps)
+
+
+def to_model_rate(x: np.ndarray, fps: float | None, card: dict) -> np.ndarray:
+    """``x (T, ...)`` resampled to the model's frame rate (its card's ``fps``, default 30) when
+    the clip's ``fps`` differs by more than 5 %; unchanged otherwise."""
+    model_fps = float(card.get("fps") or 30.0)
+    t = len(x)
+    if fps and abs(fps - model_fps) > 0.05 * model_fps and t > 1:
+        return resample_frames(x, max(1, round((t - 1) * model_fps / fps) + 1))
+    return x
+
+
+def assemble_pose(
+    joints: np.ndarray, root: np.ndarray, frames: int, *, model: str, device: str, fps
+) -> Pose3D:
+    """Pose3D from model-rate ``joints (N, J, 3)`` and ``root (N, 3)``, resampled back to the
+    clip's ``frames`` when N differs; the root joint is exactly 0 (root-relative)."""
+    if len(joints) != frames:
+        joints, root = resample_frames(joints, frames), resample_frames(root, frames)
+    joints = joints.copy()
+    joints[:, 0] = 0.0
     return Pose3D(
         joints3d=joints.astype(np.float32),
         root=root.astype(np.float32),
         joint_names=LIFT_JOINTS,
-        model=card.get("name", registry_name(model)),
-        device=pose_lifter.device,
+        model=model,
+        device=device,
         fps=fps,
     )
 

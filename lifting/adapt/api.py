@@ -175,34 +175,20 @@ def lift_adapted(
     """:func:`lifting.inference.lift` with an adapted pair (torch, CPU) → Pose3D."""
     import torch
 
-    from ..inference import Pose3D, prepare_inputs, resample_frames
+    from ..inference import assemble_pose, prepare_inputs, to_model_rate
     from ..models import registry
     from ..models.sequence import predict_sequence
-    from ..skeleton import LIFT_JOINTS
 
     pose_model, card = registry.load_model(adapted.name, adapted.directory)
     traj_model, _ = registry.load_model(card["trajectory_model"], adapted.directory)
     x = prepare_inputs(lift2d, width, height)
-    t = n = len(x)
-    model_fps = float(card.get("fps") or 30.0)
-    if fps and abs(fps - model_fps) > 0.05 * model_fps and t > 1:
-        n = max(1, round((t - 1) * model_fps / fps) + 1)
-        x = resample_frames(x, n)
+    t = len(x)
+    x = to_model_rate(x, fps, card)
     check_cancel(cancel)
     xt = torch.from_numpy(np.ascontiguousarray(x[None]))
     joints = predict_sequence(pose_model, xt)[0].numpy()
     progress(0.8)
     check_cancel(cancel)
     root = predict_sequence(traj_model, xt)[0, :, 0].numpy()
-    if n != t:
-        joints, root = resample_frames(joints, t), resample_frames(root, t)
-    joints[:, 0] = 0.0
     progress(1.0)
-    return Pose3D(
-        joints3d=joints.astype(np.float32),
-        root=root.astype(np.float32),
-        joint_names=LIFT_JOINTS,
-        model=card["name"],
-        device="torch:cpu",
-        fps=fps,
-    )
+    return assemble_pose(joints, root, t, model=card["name"], device="torch:cpu", fps=fps)

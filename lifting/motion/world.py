@@ -106,9 +106,8 @@ class Motion:
             )
 
 
-def _check_inputs(
-    pose, track, *, focal_px, camera_height, tilt, strength, subject_height, foot_lock
-) -> None:
+def _check_inputs(pose, track, **settings) -> None:
+    """Pose/track consistency, then :func:`check_settings` on the keyword ``settings``."""
     t3, t2 = len(pose.joints3d), len(track.lift2d)
     if t3 != t2 or len(pose.root) != t3:
         raise PoseTrackMismatchError(
@@ -126,14 +125,7 @@ def _check_inputs(
         raise MotionSettingsError(
             f"The keypoint track's frame rate is {track.fps}: give the clip's fps (e.g. 30)."
         )
-    check_settings(
-        focal_px=focal_px,
-        camera_height=camera_height,
-        tilt=tilt,
-        strength=strength,
-        subject_height=subject_height,
-        foot_lock=foot_lock,
-    )
+    check_settings(**settings)
 
 
 def check_settings(
