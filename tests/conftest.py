@@ -56,3 +56,15 @@ def mocap_dir():
     if not MOCAP.is_dir():
         pytest.skip(f"shared mocap not found at {MOCAP}")
     return MOCAP
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Small networks: one torch thread for the module (two spin-wait on a shared 2-core
+    machine); the previous setting is restored afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

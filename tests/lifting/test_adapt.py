@@ -24,15 +24,10 @@ SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 VIDEO = SAMPLE / "walk.mp4"
 FILES = ["bandai/dataset-1_walk_happy_001.bvh.gz", "cmu/007_03.bvh.gz"]
 
-pytestmark = pytest.mark.skipif(not VIDEO.exists(), reason="the sample clip is missing")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = [
+    pytest.mark.skipif(not VIDEO.exists(), reason="the sample clip is missing"),
+    pytest.mark.usefixtures("one_torch_thread"),
+]
 
 
 @pytest.fixture(scope="module")

@@ -25,13 +25,7 @@ from lifting.train.synth import make_batch
 FILES = ["bandai/dataset-1_walk_happy_001.bvh.gz", "cmu/007_03.bvh.gz"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small networks: one torch thread (two spin-wait on a shared 2-core machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
