@@ -16,7 +16,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .config import TrainConfig
+from .config import TrainConfig, role_names
 
 log = logging.getLogger("lifting.train")
 
@@ -147,22 +147,13 @@ def setup_logging(out: Path) -> None:
         log.addHandler(h)
 
 
-def role_names(cfg: TrainConfig) -> dict[str, str]:
-    return {
-        "pose": cfg.name,
-        "trajectory": f"{cfg.name}-traj",
-        "baseline": f"{cfg.name}-mlp",
-        "baseline-noaug": f"{cfg.name}-mlp-noaug",
-    }
-
-
 def export_all(trainer, metrics_by_role: dict, command: str | None = None) -> list[Path]:
     """Write weights + cards of every model of ``trainer`` to ``<out>/weights``."""
     from .export import write_card
     from .loop import model_arguments
 
     cfg = trainer.cfg
-    names = role_names(cfg)
+    names = role_names(cfg.name)
     paths = []
     for role, model in trainer.models.items():
         arch, kwargs = model_arguments(cfg, role)

@@ -5,6 +5,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 
+def role_names(name: str) -> dict[str, str]:
+    """Exported model name of each role of a run named ``name`` (``<name>.pt``, ...)."""
+    return {
+        "pose": name,
+        "trajectory": f"{name}-traj",
+        "baseline": f"{name}-mlp",
+        "baseline-noaug": f"{name}-mlp-noaug",
+    }
+
+
 @dataclass
 class TrainConfig:
     """Arguments of one training run (see ``python -m lifting train --help``).

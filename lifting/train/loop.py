@@ -28,7 +28,7 @@ import torch
 
 from ..models.tcn import ResidualMLP, TemporalModel
 from ..skeleton import H36M17
-from .config import TrainConfig
+from .config import TrainConfig, role_names
 from .windows import ChunkSampler
 
 log = logging.getLogger("lifting.train")
@@ -262,10 +262,10 @@ class Trainer:
         roles without a file start from scratch. Returns the roles loaded."""
         from .export import WEIGHTS_FORMAT_VERSION
 
-        suffix = {"pose": "", "trajectory": "-traj", "baseline": "-mlp"}
+        names = role_names(name)
         loaded = []
         for role, model in self.models.items():
-            path = directory / f"{name}{suffix.get(role, '-' + role)}.pt"
+            path = directory / f"{names[role]}.pt"
             if not path.exists():
                 continue
             blob = torch.load(path, map_location="cpu", weights_only=True)
